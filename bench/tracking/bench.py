@@ -1,0 +1,239 @@
+"""Tracking-server benchmark: Pitwall against MLflow's own server, same machine, same client.
+
+Measures what users wait on:
+  * log-batch of 1000 metrics (the client's log_metrics), p50/p95 over repeated calls;
+  * search-runs with a metric filter and an order_by over a large experiment (seeded straight
+    into each server's own schema, so seeding time is not measured).
+
+Usage: python bench/tracking/bench.py [--runs 100000] [--batches 200] [--servers pitwall,mlflow]
+       [--backends sqlite,postgres]
+Needs: the venv of compat/requirements.txt, PostgreSQL on 127.0.0.1:5432 (trust), and
+PITWALL_BIN (default $CARGO_TARGET_DIR/release/pitwall, else debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+
+import requests
+
+PG_BASE = os.environ.get("PITWALL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pitwall_bin() -> str:
+    if os.environ.get("PITWALL_BIN"):
+        return os.environ["PITWALL_BIN"]
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/pitwall/target"))
+    for profile in ("release", "debug"):
+        p = os.path.join(target, profile, "pitwall")
+        if os.path.exists(p):
+            return p
+    sys.exit("no pitwall binary: cargo build --release -p pitwall")
+
+
+def psql(sql: str, db_url: str = PG_BASE) -> str:
+    return subprocess.run(["psql", db_url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql], check=True,
+                          capture_output=True, text=True).stdout
+
+
+@contextmanager
+def backend_uri(kind: str, tmp: str):
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp}/bench.db", None
+        return
+    name = f"pitwall_bench_{uuid.uuid4().hex[:10]}"
+    psql(f"CREATE DATABASE {name}")
+    try:
+        yield PG_BASE.rsplit("/", 1)[0] + "/" + name, name
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def server(kind: str, store_uri: str, tmp: str):
+    port = free_port()
+    art = os.path.join(tmp, "artifacts")
+    if kind == "pitwall":
+        cmd = [pitwall_bin(), "server", "--host", "127.0.0.1", "--port", str(port),
+               "--backend-store-uri", store_uri, "--artifacts-destination", art]
+        env = dict(os.environ, PITWALL_LOG="warn")
+    else:
+        uri = store_uri.replace("postgresql://", "postgresql+psycopg2://")
+        cmd = [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", "--host", "127.0.0.1",
+               "--port", str(port), "--backend-store-uri", uri, "--artifacts-destination", art,
+               "--workers", "2"]
+        env = dict(os.environ, MLFLOW_LOGGING_LEVEL="WARNING")
+    log = open(os.path.join(tmp, f"{kind}.log"), "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if requests.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None:
+                sys.exit(f"{kind} server exited; see {log.name}")
+            time.sleep(0.3)
+        else:
+            sys.exit(f"{kind} server did not start; see {log.name}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def api(s: requests.Session, url: str, path: str, body: dict) -> dict:
+    r = s.post(f"{url}/api/2.0/mlflow/{path}", json=body, timeout=300)
+    r.raise_for_status()
+    return r.json()
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def bench_log_batch(url: str, batches: int) -> dict:
+    s = requests.Session()
+    exp = api(s, url, "experiments/create", {"name": f"logbatch-{uuid.uuid4().hex[:6]}"})["experiment_id"]
+    run = api(s, url, "runs/create", {"experiment_id": exp, "start_time": 1})["run"]["info"]["run_id"]
+    times = []
+    for b in range(batches + 10):
+        metrics = [{"key": f"m{i % 50}", "value": random.random(), "timestamp": 1_700_000_000_000 + b,
+                    "step": b * 1000 + i} for i in range(1000)]
+        t0 = time.perf_counter()
+        api(s, url, "runs/log-batch", {"run_id": run, "metrics": metrics})
+        if b >= 10:  # warm-up
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": statistics.median(times), "p95_ms": pct(times, 95)}
+
+
+def seed_runs(kind: str, store_uri: str, db_name: str | None, exp_id: int, n: int) -> None:
+    """Seeds n runs with params, tags and latest metrics straight into the server's tables."""
+    rows = []
+    rng = random.Random(7)
+    for i in range(n):
+        rows.append((uuid.uuid4().hex, f"run-{i}", 1_700_000_000_000 + i, rng.random(), rng.random()))
+    if db_name is None:
+        path = store_uri.split("sqlite:///", 1)[1]
+        con = sqlite3.connect(path)
+        insert_all_sqlite(con, kind, exp_id, rows)
+        con.commit()
+        con.close()
+    else:
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+            for r in rows:
+                f.write(",".join(map(str, r)) + "\n")
+            csv_path = f.name
+        db_url = PG_BASE.rsplit("/", 1)[0] + "/" + db_name
+        script = f"""
+CREATE TEMP TABLE seed (id text, name text, t bigint, acc float8, loss float8);
+\\copy seed FROM '{csv_path}' CSV
+{seed_sql(kind, exp_id)}
+"""
+        subprocess.run(["psql", db_url, "-v", "ON_ERROR_STOP=1", "-q"], input=script, text=True, check=True)
+        os.unlink(csv_path)
+
+
+def seed_sql(kind: str, exp_id: int) -> str:
+    if kind == "pitwall":
+        runs = (f"INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri) "
+                f"SELECT id, {exp_id}, name, 'bench', 'FINISHED', t, t + 1, 'active', 'mlflow-artifacts:/{exp_id}/' || id || '/artifacts' FROM seed;")
+    else:
+        runs = (f"INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, "
+                f"source_version, lifecycle_stage, artifact_uri, experiment_id) SELECT id, name, 'LOCAL', '', '', 'bench', 'FINISHED', t, t + 1, '', "
+                f"'active', 'mlflow-artifacts:/{exp_id}/' || id || '/artifacts', {exp_id} FROM seed;")
+    return runs + """
+INSERT INTO params (run_uuid, key, value) SELECT id, 'model', CASE WHEN acc > 0.5 THEN 'tree' ELSE 'linear' END FROM seed;
+INSERT INTO tags (run_uuid, key, value) SELECT id, 'mlflow.runName', name FROM seed;
+INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, 0 FROM seed;
+INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, 0 FROM seed;
+INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, 0 FROM seed;
+INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, 0 FROM seed;
+ANALYZE;
+"""
+
+
+def insert_all_sqlite(con, kind: str, exp_id: int, rows) -> None:
+    con.execute("CREATE TEMP TABLE seed (id text, name text, t bigint, acc real, loss real)")
+    con.executemany("INSERT INTO seed VALUES (?, ?, ?, ?, ?)", rows)
+    con.executescript(seed_sql(kind, exp_id))
+
+
+def bench_search(url: str, exp_id: str, max_results: int, reps: int) -> dict:
+    s = requests.Session()
+    body = {"experiment_ids": [exp_id], "filter": "metrics.acc > 0.5 AND params.model = 'tree'",
+            "order_by": ["metrics.acc DESC"], "max_results": max_results}
+    times = []
+    for i in range(reps + 3):
+        t0 = time.perf_counter()
+        r = api(s, url, "runs/search", body)
+        if i >= 3:
+            times.append((time.perf_counter() - t0) * 1000)
+    assert len(r.get("runs", [])) == max_results, "search returned fewer runs than asked"
+    return {"p50_ms": statistics.median(times), "p95_ms": pct(times, 95)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=100_000)
+    ap.add_argument("--batches", type=int, default=200)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--servers", default="pitwall,mlflow")
+    ap.add_argument("--backends", default="sqlite,postgres")
+    args = ap.parse_args()
+    results: dict[tuple[str, str], dict] = {}
+    for backend in args.backends.split(","):
+        for kind in args.servers.split(","):
+            tmp = tempfile.mkdtemp(prefix=f"bench-{kind}-")
+            try:
+                with backend_uri(backend, tmp) as (uri, db_name):
+                    with server(kind, uri, tmp) as url:
+                        res = {"log_batch_1000": bench_log_batch(url, args.batches)}
+                        s = requests.Session()
+                        exp = api(s, url, "experiments/create", {"name": "search-bench"})["experiment_id"]
+                        t0 = time.time()
+                        seed_runs(kind, uri, db_name, int(exp), args.runs)
+                        print(f"  seeded {args.runs} runs for {kind}/{backend} in {time.time() - t0:.1f}s", flush=True)
+                        for mr in (100, 1000):
+                            res[f"search_{mr}"] = bench_search(url, exp, mr, args.reps)
+                        results[(kind, backend)] = res
+                        print(f"{kind:8s} {backend:9s} {json.dumps(res)}", flush=True)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    print("\nmedian latency, ms (lower is better); ratio = mlflow / pitwall")
+    for backend in args.backends.split(","):
+        p, m = results.get(("pitwall", backend)), results.get(("mlflow", backend))
+        for key in ("log_batch_1000", "search_100", "search_1000"):
+            pv = p[key]["p50_ms"] if p else float("nan")
+            mv = m[key]["p50_ms"] if m else float("nan")
+            print(f"{backend:9s} {key:15s} pitwall {pv:9.2f}  mlflow {mv:9.2f}  ratio {mv / pv:7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

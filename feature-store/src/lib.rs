@@ -1,0 +1,151 @@
+//! The F1 lake: F1DB → raw (JSON) → bronze → silver → feature store → ABT, as Delta tables on a
+//! local folder or S3, each transformation a SQL file run by DataFusion.
+//!
+//! ```no_run
+//! # async fn run() -> pitwall_lake::Result<()> {
+//! use pitwall_lake::{Lake, LakeConfig, SeasonRange};
+//! let lake = Lake::open(&LakeConfig::new("./pitwall-data/lake"))?;
+//! lake.ingest_f1db("../shared/f1db".as_ref(), SeasonRange::ALL).await?;
+//! for step in lake.build(false).await? {
+//!     println!("{step}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! F1 data from F1DB (<https://github.com/f1db/f1db>), CC BY 4.0.
+
+#![forbid(unsafe_code)]
+
+mod abt;
+mod bronze;
+mod config;
+mod delta;
+mod error;
+mod f1db;
+mod fs_drivers;
+mod ingest;
+mod location;
+mod maintenance;
+mod progress;
+mod raw;
+mod seasons;
+mod silver;
+pub mod sql;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use config::{DEFAULT_LAKE_URI, LakeConfig, S3Settings};
+pub use deltalake::arrow::array::RecordBatch;
+pub use error::{LakeError, Result, SourceProblem};
+pub use f1db::SessionKind;
+pub use location::{
+    ABT_CHURN, BRONZE_RESULTS, FS_DRIVERS, FS_DRIVERS_INPUTS, LakeLocation, Layer, SILVER_RESULTS, SILVER_SESSIONS,
+    TABLES, TableId,
+};
+pub use maintenance::{Inventory, TableInfo, VacuumReport};
+pub use progress::{IngestReport, Outcome, Progress, Silent, StepReport};
+pub use seasons::SeasonRange;
+
+/// A lake at a resolved location.
+#[derive(Clone)]
+pub struct Lake {
+    location: LakeLocation,
+    progress: Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake").field("location", &self.location).finish_non_exhaustive()
+    }
+}
+
+/// The name each table is registered under for [`Lake::sql`] (and in the SQL files).
+pub const QUERY_NAMES: [(TableId, &str); 6] = [
+    (BRONZE_RESULTS, "bronze_results"),
+    (SILVER_RESULTS, "silver_results"),
+    (SILVER_SESSIONS, "silver_sessions"),
+    (FS_DRIVERS, "fs_drivers"),
+    (FS_DRIVERS_INPUTS, "fs_drivers_inputs"),
+    (ABT_CHURN, "abt_churn"),
+];
+
+impl Lake {
+    /// Resolves the configuration; local folders are created.
+    pub fn open(config: &LakeConfig) -> Result<Self> {
+        Ok(Self { location: LakeLocation::resolve(config)?, progress: Arc::new(Silent) })
+    }
+
+    /// Reports long steps to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    pub fn location(&self) -> &LakeLocation {
+        &self.location
+    }
+
+    /// Loads the race, qualifying and sprint results of an F1DB source tree into the raw
+    /// layer. Sources identical to their latest raw version are not written again.
+    pub async fn ingest_f1db(&self, source: &Path, seasons: SeasonRange) -> Result<IngestReport> {
+        ingest::ingest_f1db(&self.location, source, seasons, self.progress.clone()).await
+    }
+
+    /// bronze `f1/results` from the raw layer's newest versions.
+    pub async fn build_bronze(&self) -> Result<StepReport> {
+        bronze::build(&self.location, self.progress.clone()).await
+    }
+
+    /// silver `f1/results` and `f1/sessions` from bronze.
+    pub async fn build_silver(&self) -> Result<Vec<StepReport>> {
+        silver::build(&self.location).await
+    }
+
+    /// silver `f1/fs_drivers`: the dtRefs that are missing or whose inputs changed, or every
+    /// race date when `full`.
+    pub async fn build_fs_drivers(&self, full: bool) -> Result<Vec<StepReport>> {
+        fs_drivers::build(&self.location, full, self.progress.clone()).await
+    }
+
+    /// analytics `f1/abt_churn` from fs_drivers and silver results.
+    pub async fn build_abt_churn(&self) -> Result<StepReport> {
+        abt::build(&self.location).await
+    }
+
+    /// Every layer after raw, in order. Each step writes only when its inputs changed.
+    pub async fn build(&self, full: bool) -> Result<Vec<StepReport>> {
+        let mut reports = vec![self.build_bronze().await?];
+        reports.extend(self.build_silver().await?);
+        reports.extend(self.build_fs_drivers(full).await?);
+        reports.push(self.build_abt_churn().await?);
+        Ok(reports)
+    }
+
+    /// Every table with its version, rows and files, and the raw layer's document count.
+    pub async fn tables(&self) -> Result<Inventory> {
+        maintenance::inventory(&self.location).await
+    }
+
+    /// Deletes data files no version within `retention` needs.
+    pub async fn vacuum(&self, retention: chrono::Duration, dry_run: bool) -> Result<Vec<VacuumReport>> {
+        maintenance::vacuum(&self.location, retention, dry_run).await
+    }
+
+    /// Runs a query over the lake's tables, registered under [`QUERY_NAMES`] (tables not built
+    /// yet are absent).
+    pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>> {
+        let ctx = sql::session();
+        for (id, name) in QUERY_NAMES {
+            if let Some(table) = delta::open(&self.location, id).await? {
+                delta::register(&ctx, name, id, &table).await?;
+            }
+        }
+        ctx.sql(query)
+            .await
+            .map_err(|e| LakeError::query(query, e))?
+            .collect()
+            .await
+            .map_err(|e| LakeError::query(query, e))
+    }
+}

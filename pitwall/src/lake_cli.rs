@@ -1,0 +1,168 @@
+//! `pitwall ingest` and `pitwall lake …`: thin arms over `pitwall_lake`.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use pitwall_lake::{DEFAULT_LAKE_URI, Lake, LakeConfig, Progress, SeasonRange, StepReport};
+
+/// `pitwall ingest <source>`.
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// Load an F1DB source tree (`src/data` of a clone) into the raw layer. Unchanged results
+    /// are not written again; changed ones are added as new versions.
+    F1db(IngestF1dbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestF1dbArgs {
+    /// The F1DB data folder (holds `seasons/`, `drivers/`, `circuits/` …).
+    #[arg(long)]
+    source: PathBuf,
+    /// Seasons to load, both ends included: `2020..2025`, `2025`, `2020..`.
+    #[arg(long, default_value = "..")]
+    seasons: SeasonRange,
+    #[command(flatten)]
+    lake: LakeArgs,
+}
+
+/// `pitwall lake <command>`.
+#[derive(Debug, Subcommand)]
+pub enum LakeCommand {
+    /// Build every layer after raw; each step writes only what changed.
+    Build(BuildArgs),
+    /// Build bronze f1/results from the raw layer.
+    Bronze(LakeArgs),
+    /// Build silver f1/results and f1/sessions from bronze.
+    Silver(LakeArgs),
+    /// Build silver f1/fs_drivers (missing or changed dtRefs only, unless --full).
+    FsDrivers(BuildArgs),
+    /// Build analytics f1/abt_churn.
+    Abt(LakeArgs),
+    /// List the tables with their versions, rows and files.
+    Tables(LakeArgs),
+    /// Delete data files that no version within the retention period needs.
+    Vacuum(VacuumArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LakeArgs {
+    /// Lake root: a folder, file://, s3://bucket/prefix, or s3://{layer} for a bucket per layer.
+    #[arg(long, env = "PITWALL_LAKE_URI", default_value = DEFAULT_LAKE_URI)]
+    lake_uri: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Recompute every fs_drivers partition (every race date since 1950).
+    #[arg(long)]
+    full: bool,
+    #[command(flatten)]
+    lake: LakeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Keep files needed by versions younger than this.
+    #[arg(long, default_value_t = 168)]
+    retention_hours: u32,
+    /// Only report what would be deleted.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    lake: LakeArgs,
+}
+
+impl LakeArgs {
+    fn open(&self) -> anyhow::Result<Lake> {
+        let lake = Lake::open(&LakeConfig::new(&self.lake_uri))?;
+        Ok(lake.with_progress(Arc::new(Bars::default())))
+    }
+}
+
+pub async fn ingest(cmd: IngestCommand) -> anyhow::Result<()> {
+    match cmd {
+        IngestCommand::F1db(args) => {
+            let report = args.lake.open()?.ingest_f1db(&args.source, args.seasons).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+pub async fn lake(cmd: LakeCommand) -> anyhow::Result<()> {
+    match cmd {
+        LakeCommand::Build(args) => print_steps(args.lake.open()?.build(args.full).await?),
+        LakeCommand::Bronze(args) => print_steps(vec![args.open()?.build_bronze().await?]),
+        LakeCommand::Silver(args) => print_steps(args.open()?.build_silver().await?),
+        LakeCommand::FsDrivers(args) => print_steps(args.lake.open()?.build_fs_drivers(args.full).await?),
+        LakeCommand::Abt(args) => print_steps(vec![args.open()?.build_abt_churn().await?]),
+        LakeCommand::Tables(args) => {
+            print!("{}", args.open()?.tables().await?);
+            Ok(())
+        }
+        LakeCommand::Vacuum(args) => {
+            let retention = chrono::Duration::hours(i64::from(args.retention_hours));
+            for report in args.lake.open()?.vacuum(retention, args.dry_run).await? {
+                println!("{report}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_steps(steps: Vec<StepReport>) -> anyhow::Result<()> {
+    for step in steps {
+        println!("{step}");
+    }
+    Ok(())
+}
+
+/// indicatif bars for the lake's long steps; drawn only when stderr is a terminal.
+#[derive(Default)]
+struct Bars {
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for Bars {
+    fn begin(&self, step: &str, total: Option<u64>) {
+        let bar = match total {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template("{msg:32} [{bar:40}] {pos}/{len} ({elapsed})")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            ),
+            None => {
+                let bar = ProgressBar::new_spinner()
+                    .with_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"));
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            }
+        };
+        bar.set_message(step.to_string());
+        if let Some(old) = self.lock().replace(bar) {
+            old.finish_and_clear();
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(bar) = self.lock().as_ref() {
+            bar.inc(n);
+        }
+    }
+
+    fn end(&self) {
+        if let Some(bar) = self.lock().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Bars {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        // A panic while holding the lock leaves only a progress bar behind.
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

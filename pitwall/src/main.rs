@@ -1,0 +1,53 @@
+//! The `pitwall` command. Each arm is a call into one of the workspace's libraries.
+
+mod lake_cli;
+mod server_cli;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "pitwall", version, about = "Pitwall: an MLflow-compatible tracking server and an F1 lakehouse")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the MLflow-compatible tracking server.
+    Server(server_cli::ServerArgs),
+    /// Print the OpenAPI document of the server's REST API.
+    Openapi,
+    /// Load a source into the lake's raw layer.
+    #[command(subcommand)]
+    Ingest(lake_cli::IngestCommand),
+    /// Build, inspect and maintain the lake's tables.
+    #[command(subcommand)]
+    Lake(lake_cli::LakeCommand),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // A missing .env is the normal case; a malformed one is worth failing on.
+    match dotenvy::dotenv() {
+        Ok(_) => {}
+        Err(e) if e.not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    init_tracing();
+    match Cli::parse().command {
+        Command::Server(args) => server_cli::run(args).await,
+        Command::Openapi => {
+            println!("{}", pitwall_registry::openapi_json());
+            Ok(())
+        }
+        Command::Ingest(cmd) => lake_cli::ingest(cmd).await,
+        Command::Lake(cmd) => lake_cli::lake(cmd).await,
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PITWALL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,38 @@
+//! The HTTP API: one module per MLflow area, and the one route table they are mounted from.
+
+pub mod experiments;
+pub mod metrics;
+pub mod request;
+pub mod routes;
+pub mod runs;
+pub mod server;
+
+use crate::error::ApiError;
+use crate::store::TrackingStore;
+use axum::Json;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn TrackingStore>,
+    pub settings: Arc<Settings>,
+}
+
+/// Server settings the API answers with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Whether the server proxies artifacts (`mlflow-artifacts:` URIs).
+    pub serve_artifacts: bool,
+    /// Whether the artifact destination supports multipart uploads (S3).
+    pub multipart_uploads: bool,
+}
+
+/// A handler's result: a wire type or an MLflow error.
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Wraps a response body.
+pub fn ok<T: Serialize>(body: T) -> ApiResult<T> {
+    Ok(Json(body))
+}

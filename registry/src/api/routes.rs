@@ -1,0 +1,102 @@
+//! The route table: each endpoint declared once, and used for the router, the OpenAPI
+//! document and the tests.
+
+use super::{AppState, experiments, metrics, runs, server};
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+/// MLflow's REST prefixes: the API and the same API as the web UI calls it.
+pub const API_PREFIX: &str = "/api/2.0/mlflow";
+pub const AJAX_PREFIX: &str = "/ajax-api/2.0/mlflow";
+
+/// Where an endpoint is mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    /// Under both `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`.
+    Api,
+    /// Under `/ajax-api/2.0/mlflow` only.
+    AjaxOnly,
+    /// At the path as written.
+    Root,
+}
+
+/// One endpoint: what it answers, where, and what it reads and writes on the wire.
+pub struct Endpoint {
+    pub method: Method,
+    pub mount: Mount,
+    pub path: &'static str,
+    /// The MLflow RPC it serves (the OpenAPI operation id).
+    pub rpc: &'static str,
+    /// Wire type names of the request and response (schemas of the OpenAPI document).
+    pub request: Option<&'static str>,
+    pub response: &'static str,
+    route: fn() -> MethodRouter<AppState>,
+}
+
+impl Endpoint {
+    /// The full paths this endpoint answers on.
+    pub fn paths(&self) -> Vec<String> {
+        match self.mount {
+            Mount::Api => vec![format!("{API_PREFIX}{}", self.path), format!("{AJAX_PREFIX}{}", self.path)],
+            Mount::AjaxOnly => vec![format!("{AJAX_PREFIX}{}", self.path)],
+            Mount::Root => vec![self.path.to_owned()],
+        }
+    }
+}
+
+macro_rules! endpoint {
+    ($method:ident $mount:ident $path:literal => $handler:path, $rpc:literal, $req:expr, $resp:literal) => {
+        Endpoint {
+            method: Method::$method,
+            mount: Mount::$mount,
+            path: $path,
+            rpc: $rpc,
+            request: $req,
+            response: $resp,
+            route: || on(MethodFilter::try_from(Method::$method).expect("standard method"), $handler),
+        }
+    };
+}
+
+/// Every endpoint of the tracking API.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint!(GET Root "/health" => server::health, "Health", None, "text"),
+        endpoint!(GET Root "/version" => server::version, "Version", None, "text"),
+        endpoint!(GET Root "/api/3.0/mlflow/server-info" => server::server_info, "GetServerInfo", None, "ServerInfo"),
+        endpoint!(POST Api "/experiments/create" => experiments::create, "CreateExperiment", Some("CreateExperiment"), "CreateExperimentResponse"),
+        endpoint!(GET Api "/experiments/get" => experiments::get, "GetExperiment", Some("GetExperiment"), "ExperimentResponse"),
+        endpoint!(GET Api "/experiments/get-by-name" => experiments::get_by_name, "GetExperimentByName", Some("GetExperimentByName"), "ExperimentResponse"),
+        endpoint!(GET Api "/experiments/search" => experiments::search, "SearchExperiments", Some("SearchExperiments"), "SearchExperimentsResponse"),
+        endpoint!(POST Api "/experiments/search" => experiments::search, "SearchExperiments", Some("SearchExperiments"), "SearchExperimentsResponse"),
+        endpoint!(POST Api "/experiments/update" => experiments::update, "UpdateExperiment", Some("UpdateExperiment"), "Empty"),
+        endpoint!(POST Api "/experiments/delete" => experiments::delete, "DeleteExperiment", Some("ExperimentIdRequest"), "Empty"),
+        endpoint!(POST Api "/experiments/restore" => experiments::restore, "RestoreExperiment", Some("ExperimentIdRequest"), "Empty"),
+        endpoint!(POST Api "/experiments/set-experiment-tag" => experiments::set_tag, "SetExperimentTag", Some("SetExperimentTag"), "Empty"),
+        endpoint!(POST Api "/experiments/delete-experiment-tag" => experiments::delete_tag, "DeleteExperimentTag", Some("DeleteExperimentTag"), "Empty"),
+        endpoint!(POST Api "/runs/create" => runs::create, "CreateRun", Some("CreateRun"), "RunResponse"),
+        endpoint!(GET Api "/runs/get" => runs::get, "GetRun", Some("RunIdRequest"), "RunResponse"),
+        endpoint!(POST Api "/runs/update" => runs::update, "UpdateRun", Some("UpdateRun"), "UpdateRunResponse"),
+        endpoint!(POST Api "/runs/delete" => runs::delete, "DeleteRun", Some("RunIdRequest"), "Empty"),
+        endpoint!(POST Api "/runs/restore" => runs::restore, "RestoreRun", Some("RunIdRequest"), "Empty"),
+        endpoint!(POST Api "/runs/search" => runs::search, "SearchRuns", Some("SearchRuns"), "SearchRunsResponse"),
+        endpoint!(POST Api "/runs/log-metric" => runs::log_metric, "LogMetric", Some("LogMetric"), "Empty"),
+        endpoint!(POST Api "/runs/log-parameter" => runs::log_param, "LogParam", Some("RunKeyValue"), "Empty"),
+        endpoint!(POST Api "/runs/set-tag" => runs::set_tag, "SetTag", Some("RunKeyValue"), "Empty"),
+        endpoint!(POST Api "/runs/delete-tag" => runs::delete_tag, "DeleteTag", Some("DeleteTag"), "Empty"),
+        endpoint!(POST Api "/runs/log-batch" => runs::log_batch, "LogBatch", Some("LogBatch"), "Empty"),
+        endpoint!(POST Api "/runs/log-inputs" => runs::log_inputs, "LogInputs", Some("LogInputs"), "Empty"),
+        endpoint!(POST Api "/runs/outputs" => runs::log_outputs, "LogOutputs", Some("LogOutputs"), "Empty"),
+        endpoint!(GET Api "/metrics/get-history" => metrics::get_history, "GetMetricHistory", Some("GetMetricHistory"), "GetMetricHistoryResponse"),
+        endpoint!(GET Api "/metrics/get-history-bulk-interval" => metrics::get_history_bulk_interval, "GetMetricHistoryBulkInterval", None, "GetMetricHistoryBulkIntervalResponse"),
+        endpoint!(GET AjaxOnly "/metrics/get-history-bulk" => metrics::get_history_bulk, "GetMetricHistoryBulk", None, "MetricsWithRunIdResponse"),
+    ]
+}
+
+/// The router of every endpoint, under each of its paths.
+pub fn router() -> Router<AppState> {
+    endpoints().into_iter().fold(Router::new(), |router, e| {
+        e.paths().into_iter().fold(router, |router, path| router.route(&path, (e.route)()))
+    })
+}

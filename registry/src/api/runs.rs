@@ -1,0 +1,229 @@
+//! Runs and logging: create, get, update, delete, restore, search, log-metric, log-parameter,
+//! set-tag, delete-tag, log-batch, log-inputs, outputs.
+
+use super::request::{Field, Kind, RawRequest, opt, parse, req};
+use super::{ApiResult, AppState, ok};
+use crate::error::ApiError;
+use crate::names::generate_run_name;
+use crate::search::page_token;
+use crate::store::{NewRun, RunSearch, RunUpdate, StoreError};
+use crate::validation;
+use axum::extract::State;
+use pitwall_openapi::{
+    CreateRun, DeleteTag, Empty, KeyValue, LogBatch, LogInputs, LogMetric, LogOutputs, Metric, RunIdRequest,
+    RunKeyValue, RunResponse, SearchRuns, SearchRunsResponse, UpdateRun, UpdateRunResponse, ViewType,
+};
+
+const RUN_NAME_TAG: &str = "mlflow.runName";
+const SEARCH_DEFAULT_MAX_RESULTS: i64 = 1000;
+const SEARCH_MAX_RESULTS: i64 = 50000;
+const RUN_ID: &[Field] = &[req("run_id", Kind::Str)];
+
+/// `CreateRun`.
+pub async fn create(State(s): State<AppState>, raw: RawRequest) -> ApiResult<RunResponse> {
+    let schema = [
+        opt("experiment_id", Kind::Str),
+        opt("start_time", Kind::Int),
+        opt("run_name", Kind::Str),
+        opt("tags", Kind::Array),
+    ];
+    let m: CreateRun = parse(raw, &schema)?.msg;
+    let tags = m
+        .tags
+        .iter()
+        .enumerate()
+        .map(|(i, t)| validation::validate_tag(t, &format!("tags[{i}].")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tag_name = tags.iter().rev().find(|t| t.key == RUN_NAME_TAG).map(|t| t.value.clone());
+    let given_name = m.run_name.filter(|n| !n.is_empty());
+    let run_name = match (given_name, tag_name) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::invalid(format!(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values \
+                 (run_name='{a}', mlflow.runName='{b}')."
+            )));
+        }
+        (Some(a), _) => a,
+        (None, Some(b)) if !b.is_empty() => b,
+        _ => generate_run_name(),
+    };
+    let run = s
+        .store
+        .create_run(NewRun {
+            experiment_id: m.experiment_id.filter(|e| !e.is_empty()).unwrap_or_else(|| "0".to_owned()),
+            user_id: m.user_id.unwrap_or_default(),
+            run_name,
+            start_time: m.start_time.unwrap_or(0),
+            tags,
+        })
+        .await?;
+    ok(RunResponse { run })
+}
+
+/// `GetRun`.
+pub async fn get(State(s): State<AppState>, raw: RawRequest) -> ApiResult<RunResponse> {
+    let m: RunIdRequest = parse(raw, RUN_ID)?.msg;
+    ok(RunResponse { run: s.store.get_run(&m.run_id).await? })
+}
+
+/// `UpdateRun`.
+pub async fn update(State(s): State<AppState>, raw: RawRequest) -> ApiResult<UpdateRunResponse> {
+    let schema =
+        [req("run_id", Kind::Str), opt("end_time", Kind::Int), opt("status", Kind::Enum), opt("run_name", Kind::Str)];
+    let m: UpdateRun = parse(raw, &schema)?.msg;
+    let run_info = s
+        .store
+        .update_run(&m.run_id, RunUpdate { status: m.status, end_time: m.end_time, run_name: m.run_name })
+        .await?;
+    ok(UpdateRunResponse { run_info })
+}
+
+/// `DeleteRun`.
+pub async fn delete(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let m: RunIdRequest = parse(raw, RUN_ID)?.msg;
+    s.store.delete_run(&m.run_id).await?;
+    ok(Empty {})
+}
+
+/// `RestoreRun`.
+pub async fn restore(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let m: RunIdRequest = parse(raw, RUN_ID)?.msg;
+    s.store.restore_run(&m.run_id).await?;
+    ok(Empty {})
+}
+
+/// `LogMetric`.
+pub async fn log_metric(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let schema = [
+        req("run_id", Kind::Str),
+        req("key", Kind::Str),
+        req("value", Kind::Float),
+        req("timestamp", Kind::Int),
+        opt("step", Kind::Int),
+        opt("model_id", Kind::Str),
+        opt("dataset_name", Kind::Str),
+        opt("dataset_digest", Kind::Str),
+    ];
+    let m: LogMetric = parse(raw, &schema)?.msg;
+    let metric = Metric::new(m.key, m.value, m.timestamp, m.step);
+    validation::validate_metric(&metric, "")?;
+    s.store.log_batch(&m.run_id, &[metric], &[], &[]).await?;
+    ok(Empty {})
+}
+
+/// `LogParam`.
+pub async fn log_param(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let m: RunKeyValue = parse(raw, &[req("run_id", Kind::Str), req("key", Kind::Str), opt("value", Kind::Str)])?.msg;
+    let param = validation::validate_param(&KeyValue::new(m.key, m.value), "")?;
+    match s.store.log_batch(&m.run_id, &[], &[param], &[]).await {
+        Ok(()) => ok(Empty {}),
+        // One param logged alone is reported in MLflow's single-param wording.
+        Err(StoreError::ParamsChanged { run_id, changes }) if changes.len() == 1 => Err(ApiError::invalid(format!(
+            "Changing param values is not allowed. Param with key='{}' was already logged with value='{}' for run \
+             ID='{run_id}'. Attempted logging new value '{}'.",
+            changes[0].key, changes[0].old_value, changes[0].new_value
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `SetTag`.
+pub async fn set_tag(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let m: RunKeyValue = parse(raw, &[req("run_id", Kind::Str), req("key", Kind::Str), opt("value", Kind::Str)])?.msg;
+    let tag = validation::validate_tag(&KeyValue::new(m.key, m.value), "")?;
+    s.store.log_batch(&m.run_id, &[], &[], &[tag]).await?;
+    ok(Empty {})
+}
+
+/// `DeleteTag`.
+pub async fn delete_tag(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let m: DeleteTag = parse(raw, &[req("run_id", Kind::Str), req("key", Kind::Str)])?.msg;
+    s.store.delete_tag(&m.run_id, &m.key).await?;
+    ok(Empty {})
+}
+
+/// `LogBatch`.
+pub async fn log_batch(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let schema =
+        [req("run_id", Kind::Str), opt("metrics", Kind::Array), opt("params", Kind::Array), opt("tags", Kind::Array)];
+    let m: LogBatch = parse_batch(raw, &schema)?;
+    let (params, tags) = validation::validate_batch(&m.metrics, &m.params, &m.tags)?;
+    s.store.log_batch(&m.run_id, &m.metrics, &params, &tags).await?;
+    ok(Empty {})
+}
+
+/// `LogInputs`: datasets and model inputs.
+pub async fn log_inputs(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let schema = [req("run_id", Kind::Str), opt("datasets", Kind::Array), opt("models", Kind::Array)];
+    let m: LogInputs = parse(raw, &schema)?.msg;
+    validation::validate_dataset_inputs(&m.datasets)?;
+    s.store.log_inputs(&m.run_id, &m.datasets, &m.models).await?;
+    ok(Empty {})
+}
+
+/// `LogOutputs`: logged models produced by the run.
+pub async fn log_outputs(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
+    let m: LogOutputs = parse(raw, &[req("run_id", Kind::Str), req("models", Kind::Array)])?.msg;
+    s.store.log_outputs(&m.run_id, &m.models).await?;
+    ok(Empty {})
+}
+
+/// `SearchRuns`.
+pub async fn search(State(s): State<AppState>, raw: RawRequest) -> ApiResult<SearchRunsResponse> {
+    let schema = [
+        opt("experiment_ids", Kind::Array),
+        opt("filter", Kind::Str),
+        opt("max_results", Kind::Int),
+        opt("order_by", Kind::StrArray),
+        opt("run_view_type", Kind::Enum),
+        opt("page_token", Kind::Str),
+    ];
+    let parsed = parse::<SearchRuns>(raw, &schema)?;
+    let m = parsed.msg;
+    let max_results = m.max_results.unwrap_or(SEARCH_DEFAULT_MAX_RESULTS);
+    if max_results > SEARCH_MAX_RESULTS {
+        return Err(super::request::invalid_value("max_results", &serde_json::json!(max_results)));
+    }
+    if max_results < 1 {
+        return Err(ApiError::invalid(format!("Invalid value for max_results: {max_results}. It must be positive.")));
+    }
+    let offset = page_token::decode(m.page_token.as_deref())? as usize;
+    let page = s
+        .store
+        .search_runs(&RunSearch {
+            experiment_ids: m.experiment_ids,
+            filter: m.filter.unwrap_or_default(),
+            view_type: m.run_view_type.unwrap_or(ViewType::ActiveOnly),
+            order_by: m.order_by,
+            max_results: max_results as usize,
+            offset,
+        })
+        .await?;
+    ok(SearchRunsResponse { runs: page.items, next_page_token: page.next_offset.map(|o| page_token::encode(o as i64)) })
+}
+
+/// Reads a log-batch, naming a missing field of an item by its place (`metrics[0].timestamp`)
+/// as MLflow does, before the typed decode.
+fn parse_batch(raw: RawRequest, schema: &[Field]) -> Result<LogBatch, ApiError> {
+    use serde_json::Value;
+    raw.fields.clone().validate(schema)?;
+    let required: [(&str, &[&str]); 3] =
+        [("metrics", &["key", "value", "timestamp"]), ("params", &["key"]), ("tags", &["key"])];
+    for (list, keys) in required {
+        if let Some(Value::Array(items)) = raw.fields.get(list) {
+            for (i, item) in items.iter().enumerate() {
+                let Value::Object(obj) = item else {
+                    return Err(super::request::invalid_value(&format!("{list}[{i}]"), item));
+                };
+                for key in keys {
+                    let absent = matches!(obj.get(*key), None | Some(Value::Null));
+                    let empty_key = *key == "key" && obj.get(*key).and_then(Value::as_str) == Some("");
+                    if absent || empty_key {
+                        return Err(super::request::missing_value(&format!("{list}[{i}].{key}")));
+                    }
+                }
+            }
+        }
+    }
+    Ok(parse(raw, schema)?.msg)
+}

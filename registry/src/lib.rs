@@ -1,0 +1,124 @@
+//! Pitwall's MLflow-compatible tracking server.
+//!
+//! [`app`] builds the router over a store; [`serve`] runs it. The router takes further layers
+//! (auth, metrics) from the caller, and the store trait is what the web pages read.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod names;
+mod openapi;
+pub mod search;
+pub mod store;
+pub mod validation;
+
+pub use api::{AppState, Settings};
+pub use config::ServerConfig;
+pub use openapi::openapi_json;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use error::{ApiError, ErrorCode};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest JSON request body accepted (MLflow caps a log-batch at about 1 MB; this leaves room
+/// for large dataset schemas and profiles).
+const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
+
+/// The tracking API over `state`, with MLflow's response headers and the server's safety layers.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    api::routes::router()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(ErrorCode::InternalError, "Internal error: the request handler panicked; see the server log.")
+                .into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(300)))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("SAMEORIGIN"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    ApiError::new(ErrorCode::EndpointNotFound, format!("No endpoint at {}", uri.path())).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r = ApiError::bad_request("The method is not allowed for the requested URL.").into_response();
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+/// Opens the store named by `config` and serves until SIGTERM or Ctrl-C.
+pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    let store = store::SqlStore::connect(&config.backend_store_uri, &config.default_artifact_root()).await?;
+    let state = AppState {
+        store: Arc::new(store),
+        settings: Arc::new(Settings { serve_artifacts: config.serve_artifacts(), multipart_uploads: false }),
+    };
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .map_err(|e| ServeError::Bind(format!("{}:{}", config.host, config.port), e))?;
+    tracing::info!(address = %listener.local_addr().map_err(ServeError::Io)?, backend = %config.redacted_store_uri(), "pitwall server listening");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(ServeError::Io)?;
+    tracing::info!("pitwall server stopped");
+    Ok(())
+}
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot open the backend store: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error(transparent)]
+    Io(std::io::Error),
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,123 @@
+//! The OpenAPI document, built from the route table and the wire types.
+
+use crate::api::routes::endpoints;
+use pitwall_openapi as w;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, Ref, ResponseBuilder,
+};
+
+fn components() -> utoipa::openapi::Components {
+    ComponentsBuilder::new()
+        .schema_from::<w::KeyValue>()
+        .schema_from::<w::ViewType>()
+        .schema_from::<w::Empty>()
+        .schema_from::<w::ErrorResponse>()
+        .schema_from::<w::ServerInfo>()
+        .schema_from::<w::Experiment>()
+        .schema_from::<w::CreateExperiment>()
+        .schema_from::<w::CreateExperimentResponse>()
+        .schema_from::<w::GetExperiment>()
+        .schema_from::<w::GetExperimentByName>()
+        .schema_from::<w::ExperimentResponse>()
+        .schema_from::<w::UpdateExperiment>()
+        .schema_from::<w::ExperimentIdRequest>()
+        .schema_from::<w::SetExperimentTag>()
+        .schema_from::<w::DeleteExperimentTag>()
+        .schema_from::<w::SearchExperiments>()
+        .schema_from::<w::SearchExperimentsResponse>()
+        .schema_from::<w::RunStatus>()
+        .schema_from::<w::RunInfo>()
+        .schema_from::<w::RunData>()
+        .schema_from::<w::Dataset>()
+        .schema_from::<w::DatasetInput>()
+        .schema_from::<w::ModelInput>()
+        .schema_from::<w::ModelOutput>()
+        .schema_from::<w::RunInputs>()
+        .schema_from::<w::RunOutputs>()
+        .schema_from::<w::Run>()
+        .schema_from::<w::CreateRun>()
+        .schema_from::<w::RunResponse>()
+        .schema_from::<w::RunIdRequest>()
+        .schema_from::<w::UpdateRun>()
+        .schema_from::<w::UpdateRunResponse>()
+        .schema_from::<w::LogMetric>()
+        .schema_from::<w::RunKeyValue>()
+        .schema_from::<w::DeleteTag>()
+        .schema_from::<w::LogBatch>()
+        .schema_from::<w::LogInputs>()
+        .schema_from::<w::LogOutputs>()
+        .schema_from::<w::SearchRuns>()
+        .schema_from::<w::SearchRunsResponse>()
+        .schema_from::<w::Metric>()
+        .schema_from::<w::GetMetricHistory>()
+        .schema_from::<w::GetMetricHistoryResponse>()
+        .schema_from::<w::MetricWithRunId>()
+        .schema_from::<w::MetricsWithRunIdResponse>()
+        .schema_from::<w::GetMetricHistoryBulkIntervalResponse>()
+        .build()
+}
+
+fn schema_ref(name: &str) -> Ref {
+    Ref::from_schema_name(name)
+}
+
+/// The OpenAPI document of the server's REST API, deterministic for a given build.
+pub fn openapi_json() -> String {
+    let mut paths = PathsBuilder::new();
+    for e in endpoints() {
+        let method = match e.method.as_str() {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            _ => HttpMethod::Delete,
+        };
+        let mut op = OperationBuilder::new().operation_id(Some(e.rpc)).summary(Some(e.rpc));
+        if let Some(req) = e.request {
+            if method == HttpMethod::Get {
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name("fields")
+                        .parameter_in(ParameterIn::Query)
+                        .description(Some(format!("The fields of {req}, one query parameter each")))
+                        .build(),
+                );
+            } else {
+                op = op.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/json", ContentBuilder::new().schema(Some(schema_ref(req))).build())
+                        .build(),
+                ));
+            }
+        }
+        let ok = if e.response == "text" {
+            ResponseBuilder::new().description("plain text").build()
+        } else {
+            ResponseBuilder::new()
+                .description("success")
+                .content("application/json", ContentBuilder::new().schema(Some(schema_ref(e.response))).build())
+                .build()
+        };
+        let err = ResponseBuilder::new()
+            .description("MLflow error")
+            .content("application/json", ContentBuilder::new().schema(Some(schema_ref("ErrorResponse"))).build())
+            .build();
+        let op = op.response("200", ok).response("400", err.clone()).response("404", err).build();
+        for path in e.paths() {
+            paths = paths.path(path, utoipa::openapi::PathItem::new(method.clone(), op.clone()));
+        }
+    }
+    let doc = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Pitwall tracking API (MLflow-compatible)")
+                .version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(components()))
+        .build();
+    doc.to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

@@ -1,0 +1,490 @@
+//! Runs, and what is logged to them: params, tags, metrics, inputs and outputs.
+
+use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
+use super::{MAX_BINDS_PER_STATEMENT, SqlStore, now_millis};
+use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
+use async_trait::async_trait;
+use pitwall_openapi::{
+    Dataset, DatasetInput, KeyValue, Metric, ModelInput, ModelOutput, Run, RunData, RunInfo, RunInputs, RunOutputs,
+};
+use sqlx::{AnyConnection, FromRow};
+use std::collections::{BTreeMap, HashMap};
+
+/// The tag that mirrors a run's name.
+const RUN_NAME_TAG: &str = "mlflow.runName";
+
+#[derive(Debug, FromRow)]
+struct DatasetInputRow {
+    input_uuid: String,
+    run_uuid: String,
+    name: String,
+    digest: String,
+    source_type: String,
+    source: String,
+    schema: Option<String>,
+    profile: Option<String>,
+}
+
+#[derive(Debug, FromRow)]
+struct ModelOutputRow {
+    run_uuid: String,
+    model_id: String,
+    step: i64,
+}
+
+impl SqlStore {
+    async fn run_row(conn: &mut AnyConnection, run_id: &str) -> StoreResult<RunRow> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_uuid = $1");
+        sqlx::query_as::<_, RunRow>(&sql)
+            .bind(run_id)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("Run with id={run_id} not found")))
+    }
+
+    /// The run, which must be active to be written to.
+    async fn active_run_row(conn: &mut AnyConnection, run_id: &str) -> StoreResult<RunRow> {
+        let row = Self::run_row(conn, run_id).await?;
+        if row.lifecycle_stage != "active" {
+            return Err(StoreError::Invalid(format!(
+                "The run {run_id} must be in the 'active' state. Current state is {}.",
+                row.lifecycle_stage
+            )));
+        }
+        Ok(row)
+    }
+
+    /// Assembles full runs from their rows with one query per child table.
+    async fn load_runs(conn: &mut AnyConnection, rows: Vec<RunRow>) -> StoreResult<Vec<Run>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.run_uuid.as_str()).collect();
+        let mut data: HashMap<String, RunData> = HashMap::new();
+        let mut inputs: HashMap<String, RunInputs> = HashMap::new();
+        let mut outputs: HashMap<String, RunOutputs> = HashMap::new();
+        for chunk in ids.chunks(MAX_BINDS_PER_STATEMENT) {
+            let in_list = |head: &str, tail: &str| {
+                let mut sql = Sql::new(head);
+                sql.bind_list(chunk.iter().copied()).push(tail);
+                sql
+            };
+            let metrics = in_list(
+                "SELECT run_uuid AS owner, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN (",
+                ") ORDER BY run_uuid, key",
+            );
+            for row in metrics.query_as::<MetricRow>().fetch_all(&mut *conn).await? {
+                data.entry(row.owner.clone()).or_default().metrics.push(row.into_metric());
+            }
+            let params = in_list(
+                "SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid IN (",
+                ") ORDER BY run_uuid, key",
+            );
+            for row in params.query_as::<KeyValueRow>().fetch_all(&mut *conn).await? {
+                data.entry(row.owner).or_default().params.push(KeyValue::new(row.key, row.value));
+            }
+            let tags = in_list(
+                "SELECT run_uuid AS owner, key, value FROM tags WHERE run_uuid IN (",
+                ") ORDER BY run_uuid, key",
+            );
+            for row in tags.query_as::<KeyValueRow>().fetch_all(&mut *conn).await? {
+                data.entry(row.owner).or_default().tags.push(KeyValue::new(row.key, row.value));
+            }
+            let datasets = in_list(
+                "SELECT i.input_uuid, i.run_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile \
+                 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid IN (",
+                ") ORDER BY i.run_uuid, d.name, d.digest",
+            );
+            let dataset_rows = datasets.query_as::<DatasetInputRow>().fetch_all(&mut *conn).await?;
+            let mut input_tags: HashMap<String, Vec<KeyValue>> = HashMap::new();
+            if !dataset_rows.is_empty() {
+                let mut sql =
+                    Sql::new("SELECT input_uuid AS owner, name AS key, value FROM input_tags WHERE input_uuid IN (");
+                sql.bind_list(dataset_rows.iter().map(|d| d.input_uuid.as_str())).push(") ORDER BY input_uuid, name");
+                for row in sql.query_as::<KeyValueRow>().fetch_all(&mut *conn).await? {
+                    input_tags.entry(row.owner).or_default().push(KeyValue::new(row.key, row.value));
+                }
+            }
+            for d in dataset_rows {
+                inputs.entry(d.run_uuid).or_default().dataset_inputs.push(DatasetInput {
+                    tags: input_tags.remove(&d.input_uuid).unwrap_or_default(),
+                    dataset: Dataset {
+                        name: d.name,
+                        digest: d.digest,
+                        source_type: d.source_type,
+                        source: d.source,
+                        schema: d.schema,
+                        profile: d.profile,
+                    },
+                });
+            }
+            let model_inputs = in_list(
+                "SELECT run_uuid AS owner, model_id AS key, '' AS value FROM run_model_inputs WHERE run_uuid IN (",
+                ") ORDER BY run_uuid, model_id",
+            );
+            for row in model_inputs.query_as::<KeyValueRow>().fetch_all(&mut *conn).await? {
+                inputs.entry(row.owner).or_default().model_inputs.push(ModelInput { model_id: row.key });
+            }
+            let model_outputs = in_list(
+                "SELECT run_uuid, model_id, step FROM run_model_outputs WHERE run_uuid IN (",
+                ") ORDER BY run_uuid, step, model_id",
+            );
+            for row in model_outputs.query_as::<ModelOutputRow>().fetch_all(&mut *conn).await? {
+                outputs
+                    .entry(row.run_uuid)
+                    .or_default()
+                    .model_outputs
+                    .push(ModelOutput { model_id: row.model_id, step: row.step });
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let id = row.run_uuid.clone();
+                Run {
+                    info: row.into_info(),
+                    data: data.remove(&id).unwrap_or_default(),
+                    inputs: inputs.remove(&id).unwrap_or_default(),
+                    outputs: Some(outputs.remove(&id).unwrap_or_default()),
+                }
+            })
+            .collect())
+    }
+
+    async fn upsert_tags(conn: &mut AnyConnection, run_id: &str, tags: &[KeyValue]) -> StoreResult<()> {
+        // Later values of a repeated key win, as if the tags were set one after another.
+        let mut latest: BTreeMap<&str, &str> = BTreeMap::new();
+        for t in tags {
+            latest.insert(&t.key, &t.value);
+        }
+        for chunk in latest.into_iter().collect::<Vec<_>>().chunks(MAX_BINDS_PER_STATEMENT / 3) {
+            let mut sql = Sql::new("INSERT INTO tags (run_uuid, key, value) VALUES ");
+            for (i, (k, v)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(run_id).push(", ").bind(*k).push(", ").bind(*v).push(")");
+            }
+            sql.push(" ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value");
+            sql.query().execute(&mut *conn).await?;
+            if let Some((_, name)) = chunk.iter().find(|(k, _)| *k == RUN_NAME_TAG) {
+                sqlx::query("UPDATE runs SET name = $1 WHERE run_uuid = $2")
+                    .bind(*name)
+                    .bind(run_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_params(conn: &mut AnyConnection, run_id: &str, params: &[KeyValue]) -> StoreResult<()> {
+        if params.is_empty() {
+            return Ok(());
+        }
+        // A param may be logged again with the same value; a different value is an error.
+        let mut existing = Sql::new("SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
+        existing.bind(run_id).push(" AND key IN (").bind_list(params.iter().map(|p| p.key.as_str())).push(")");
+        let old: HashMap<String, String> = existing
+            .query_as::<KeyValueRow>()
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect();
+        let changed: Vec<ParamChange> = params
+            .iter()
+            .filter_map(|p| {
+                old.get(&p.key).filter(|v| **v != p.value).map(|v| ParamChange {
+                    key: p.key.clone(),
+                    old_value: v.clone(),
+                    new_value: p.value.clone(),
+                })
+            })
+            .collect();
+        if !changed.is_empty() {
+            return Err(StoreError::ParamsChanged { run_id: run_id.to_owned(), changes: changed });
+        }
+        let new: Vec<&KeyValue> = params.iter().filter(|p| !old.contains_key(&p.key)).collect();
+        for chunk in new.chunks(MAX_BINDS_PER_STATEMENT / 3) {
+            let mut sql = Sql::new("INSERT INTO params (run_uuid, key, value) VALUES ");
+            for (i, p) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(run_id).push(", ").bind(p.key.as_str()).push(", ").bind(p.value.as_str()).push(")");
+            }
+            // A concurrent writer may have logged the same param meanwhile; its value is checked above
+            // on the next attempt, and an equal value is not an error.
+            sql.push(" ON CONFLICT (run_uuid, key) DO NOTHING");
+            sql.query().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_metrics(conn: &mut AnyConnection, run_id: &str, metrics: &[Metric]) -> StoreResult<()> {
+        if metrics.is_empty() {
+            return Ok(());
+        }
+        for chunk in metrics.chunks(MAX_BINDS_PER_STATEMENT / 6) {
+            let mut sql = Sql::new("INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+            for (i, m) in chunk.iter().enumerate() {
+                let (value, is_nan) = stored_value(m.value);
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(run_id).push(", ").bind(m.key.as_str()).push(", ").bind(m.step);
+                sql.push(", ").bind(m.timestamp).push(", ").bind(value).push(", ").bind(is_nan).push(")");
+            }
+            sql.push(" ON CONFLICT DO NOTHING");
+            sql.query().execute(&mut *conn).await?;
+        }
+        // The newest value per key by (step, timestamp, value), computed here so that one
+        // statement never touches a row twice; keys sorted so that concurrent writers lock alike.
+        let mut latest: BTreeMap<&str, (i64, i64, f64, i64)> = BTreeMap::new();
+        for m in metrics {
+            let (value, is_nan) = stored_value(m.value);
+            let candidate = (m.step, m.timestamp, value, is_nan);
+            latest
+                .entry(m.key.as_str())
+                .and_modify(|cur| {
+                    if (candidate.0, candidate.1) > (cur.0, cur.1)
+                        || ((candidate.0, candidate.1) == (cur.0, cur.1) && candidate.2 > cur.2)
+                    {
+                        *cur = candidate;
+                    }
+                })
+                .or_insert(candidate);
+        }
+        let latest: Vec<_> = latest.into_iter().collect();
+        for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
+            let mut sql =
+                Sql::new("INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+            for (i, (key, (step, ts, value, is_nan))) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind(run_id).push(", ").bind(*key).push(", ").bind(*step);
+                sql.push(", ").bind(*ts).push(", ").bind(*value).push(", ").bind(*is_nan).push(")");
+            }
+            sql.push(
+                " ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, \
+                 value = excluded.value, is_nan = excluded.is_nan \
+                 WHERE excluded.step > latest_metrics.step \
+                 OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp) \
+                 OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp \
+                     AND excluded.value > latest_metrics.value)",
+            );
+            sql.query().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RunStore for SqlStore {
+    async fn create_run(&self, run: NewRun) -> StoreResult<Run> {
+        let run_id = uuid::Uuid::new_v4().simple().to_string();
+        let mut w = self.begin_write().await?;
+        let experiment = Self::require_experiment(&mut w.tx, &run.experiment_id).await?;
+        if experiment.lifecycle_stage != "active" {
+            return Err(StoreError::Invalid(format!(
+                "The experiment {} must be in the 'active' state. Current state is {}.",
+                run.experiment_id, experiment.lifecycle_stage
+            )));
+        }
+        let artifact_uri = format!("{}/{}/artifacts", experiment.artifact_location.trim_end_matches('/'), run_id);
+        sqlx::query(
+            "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, lifecycle_stage, artifact_uri) \
+             VALUES ($1, $2, $3, $4, 'RUNNING', $5, 'active', $6)",
+        )
+        .bind(&run_id)
+        .bind(experiment.experiment_id)
+        .bind(&run.run_name)
+        .bind(&run.user_id)
+        .bind(run.start_time)
+        .bind(&artifact_uri)
+        .execute(&mut *w.tx)
+        .await?;
+        let mut tags = run.tags.clone();
+        tags.retain(|t| t.key != RUN_NAME_TAG);
+        tags.push(KeyValue::new(RUN_NAME_TAG, run.run_name.clone()));
+        Self::upsert_tags(&mut w.tx, &run_id, &tags).await?;
+        let row = Self::run_row(&mut w.tx, &run_id).await?;
+        let mut created = Self::load_runs(&mut w.tx, vec![row]).await?.remove(0);
+        created.outputs = None;
+        w.tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn get_run(&self, run_id: &str) -> StoreResult<Run> {
+        let mut conn = self.pool.acquire().await?;
+        let row = Self::run_row(&mut conn, run_id).await?;
+        Ok(Self::load_runs(&mut conn, vec![row]).await?.remove(0))
+    }
+
+    async fn update_run(&self, run_id: &str, update: RunUpdate) -> StoreResult<RunInfo> {
+        let mut w = self.begin_write().await?;
+        let row = Self::active_run_row(&mut w.tx, run_id).await?;
+        let status = update.status.map(|s| s.as_str().to_owned()).unwrap_or(row.status.clone());
+        let end_time = update.end_time.or(row.end_time);
+        sqlx::query("UPDATE runs SET status = $1, end_time = $2 WHERE run_uuid = $3")
+            .bind(&status)
+            .bind(end_time)
+            .bind(run_id)
+            .execute(&mut *w.tx)
+            .await?;
+        if let Some(name) = update.run_name.filter(|n| !n.is_empty()) {
+            Self::upsert_tags(&mut w.tx, run_id, &[KeyValue::new(RUN_NAME_TAG, name)]).await?;
+        }
+        let info = Self::run_row(&mut w.tx, run_id).await?.into_info();
+        w.tx.commit().await?;
+        Ok(info)
+    }
+
+    async fn delete_run(&self, run_id: &str) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        Self::run_row(&mut w.tx, run_id).await?;
+        sqlx::query("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = $1 WHERE run_uuid = $2")
+            .bind(now_millis())
+            .bind(run_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn restore_run(&self, run_id: &str) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        Self::run_row(&mut w.tx, run_id).await?;
+        sqlx::query("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = $1")
+            .bind(run_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn log_batch(
+        &self,
+        run_id: &str,
+        metrics: &[Metric],
+        params: &[KeyValue],
+        tags: &[KeyValue],
+    ) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        Self::active_run_row(&mut w.tx, run_id).await?;
+        Self::insert_params(&mut w.tx, run_id, params).await?;
+        Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        if !tags.is_empty() {
+            Self::upsert_tags(&mut w.tx, run_id, tags).await?;
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        Self::active_run_row(&mut w.tx, run_id).await?;
+        let deleted = sqlx::query("DELETE FROM tags WHERE run_uuid = $1 AND key = $2")
+            .bind(run_id)
+            .bind(key)
+            .execute(&mut *w.tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("No tag with name: {key} in run with id {run_id}")));
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn log_inputs(&self, run_id: &str, datasets: &[DatasetInput], models: &[ModelInput]) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        let run = Self::active_run_row(&mut w.tx, run_id).await?;
+        for input in datasets {
+            let d = &input.dataset;
+            sqlx::query(
+                "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (experiment_id, name, digest) DO NOTHING",
+            )
+            .bind(uuid::Uuid::new_v4().simple().to_string())
+            .bind(run.experiment_id)
+            .bind(&d.name)
+            .bind(&d.digest)
+            .bind(&d.source_type)
+            .bind(&d.source)
+            .bind(d.schema.as_deref())
+            .bind(d.profile.as_deref())
+            .execute(&mut *w.tx)
+            .await?;
+            let dataset_uuid: String = sqlx::query_scalar(
+                "SELECT dataset_uuid FROM datasets WHERE experiment_id = $1 AND name = $2 AND digest = $3",
+            )
+            .bind(run.experiment_id)
+            .bind(&d.name)
+            .bind(&d.digest)
+            .fetch_one(&mut *w.tx)
+            .await?;
+            let input_uuid = uuid::Uuid::new_v4().simple().to_string();
+            let inserted = sqlx::query(
+                "INSERT INTO run_dataset_inputs (input_uuid, run_uuid, dataset_uuid) VALUES ($1, $2, $3) \
+                 ON CONFLICT (run_uuid, dataset_uuid) DO NOTHING",
+            )
+            .bind(&input_uuid)
+            .bind(run_id)
+            .bind(&dataset_uuid)
+            .execute(&mut *w.tx)
+            .await?;
+            // A dataset already logged to the run keeps its first tags, as MLflow does.
+            if inserted.rows_affected() == 1 {
+                for tag in &input.tags {
+                    sqlx::query(
+                        "INSERT INTO input_tags (input_uuid, name, value) VALUES ($1, $2, $3) \
+                         ON CONFLICT (input_uuid, name) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(&input_uuid)
+                    .bind(&tag.key)
+                    .bind(&tag.value)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+            }
+        }
+        for m in models {
+            sqlx::query("INSERT INTO run_model_inputs (run_uuid, model_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(run_id)
+                .bind(&m.model_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn log_outputs(&self, run_id: &str, models: &[ModelOutput]) -> StoreResult<()> {
+        let mut w = self.begin_write().await?;
+        Self::active_run_row(&mut w.tx, run_id).await?;
+        for m in models {
+            sqlx::query(
+                "INSERT INTO run_model_outputs (run_uuid, model_id, step) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(run_id)
+            .bind(&m.model_id)
+            .bind(m.step)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn search_runs(&self, search: &RunSearch) -> StoreResult<Page<Run>> {
+        let experiment_ids: Vec<i64> = search.experiment_ids.iter().filter_map(|id| id.trim().parse().ok()).collect();
+        if experiment_ids.is_empty() {
+            return Ok(Page { items: Vec::new(), next_offset: None });
+        }
+        let mut sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.experiment_id IN ("));
+        sql.bind_list(experiment_ids).push(") AND r.lifecycle_stage IN (");
+        sql.bind_list(search.view_type.stages().iter().copied()).push(")");
+        crate::search::runs_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        crate::search::runs_order_by(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
+        let mut conn = self.pool.acquire().await?;
+        let mut rows = sql.query_as::<RunRow>().fetch_all(&mut *conn).await?;
+        let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
+        rows.truncate(search.max_results);
+        Ok(Page { items: Self::load_runs(&mut conn, rows).await?, next_offset })
+    }
+}

@@ -1,0 +1,281 @@
+//! MLflow's limits on what may be logged (`mlflow/utils/validation.py`), with its messages.
+
+use crate::api::request::invalid_value_with;
+use crate::error::ApiError;
+use pitwall_openapi::{DatasetInput, KeyValue, Metric};
+use std::sync::LazyLock;
+
+pub const MAX_PARAMS_TAGS_PER_BATCH: usize = 100;
+pub const MAX_METRICS_PER_BATCH: usize = 1000;
+pub const MAX_ENTITIES_PER_BATCH: usize = 1000;
+pub const MAX_BATCH_LOG_REQUEST_SIZE: usize = 1_000_000;
+pub const MAX_PARAM_VAL_LENGTH: usize = 6000;
+pub const MAX_TAG_VAL_LENGTH: usize = 8000;
+pub const MAX_EXPERIMENT_NAME_LENGTH: usize = 500;
+pub const MAX_EXPERIMENT_TAG_KEY_LENGTH: usize = 250;
+pub const MAX_EXPERIMENT_TAG_VAL_LENGTH: usize = 20000;
+pub const MAX_ENTITY_KEY_LENGTH: usize = 250;
+pub const MAX_DATASET_NAME_SIZE: usize = 500;
+pub const MAX_DATASET_DIGEST_SIZE: usize = 36;
+pub const MAX_DATASET_SCHEMA_SIZE: usize = 1_048_575;
+pub const MAX_DATASET_SOURCE_SIZE: usize = 65535;
+pub const MAX_DATASET_PROFILE_SIZE: usize = 16_777_215;
+pub const MAX_INPUT_TAG_KEY_SIZE: usize = 255;
+pub const MAX_INPUT_TAG_VALUE_SIZE: usize = 500;
+
+const BAD_CHARACTERS: &str = "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).";
+
+static VALID_NAME: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(r"^[/\w.\- :]*$").expect("valid regex"));
+static VALID_RUN_ID: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,255}$").expect("valid regex"));
+
+/// Python's `posixpath.normpath`, enough to tell whether a name resolves to another.
+fn normpath(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+fn path_not_unique(name: &str) -> bool {
+    let norm = normpath(name);
+    norm != name || norm == "." || norm.starts_with("..") || norm.starts_with('/')
+}
+
+/// Checks a metric, param or tag name given as request field `param`.
+fn validate_name(param: &str, name: &str) -> Result<(), ApiError> {
+    let value = serde_json::Value::String(name.to_owned());
+    if !VALID_NAME.is_match(name) {
+        return Err(invalid_value_with(param, &value, BAD_CHARACTERS));
+    }
+    if path_not_unique(name) {
+        let reason = format!(
+            "Names may be treated as files in certain cases, and must not resolve to other names when treated as \
+             such. This name would resolve to '{}'",
+            normpath(name)
+        );
+        return Err(invalid_value_with(param, &value, &reason));
+    }
+    Ok(())
+}
+
+fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn truncate_chars(s: &str, limit: usize) -> String {
+    s.chars().take(limit).collect()
+}
+
+/// MLflow's length check: an error, or (for values MLflow truncates) the first `limit` characters.
+fn length_limit(entity: &str, limit: usize, value: &str, truncate: bool) -> Result<String, ApiError> {
+    let len = char_len(value);
+    if len <= limit {
+        return Ok(value.to_owned());
+    }
+    if truncate {
+        tracing::warn!(
+            "{entity} '{}...' ({len} characters) is truncated to {limit} characters",
+            truncate_chars(value, 100)
+        );
+        return Ok(truncate_chars(value, limit));
+    }
+    Err(ApiError::invalid(format!("'{entity}' exceeds the maximum length of {limit} characters")))
+}
+
+pub fn validate_run_id(run_id: &str) -> Result<(), ApiError> {
+    if VALID_RUN_ID.is_match(run_id) { Ok(()) } else { Err(ApiError::invalid(format!("Invalid run ID: '{run_id}'"))) }
+}
+
+/// Checks a metric; `prefix` is where it sits in the request (`metrics[3].` in a batch).
+pub fn validate_metric(m: &Metric, prefix: &str) -> Result<(), ApiError> {
+    validate_name(&format!("{prefix}name"), &m.key)?;
+    if m.timestamp < 0 {
+        let reason =
+            format!("metric '{}' (value={:?}). Timestamp must be a nonnegative long (64-bit integer) ", m.key, m.value);
+        return Err(invalid_value_with(&format!("{prefix}timestamp"), &m.timestamp.into(), &reason));
+    }
+    length_limit("Metric name", MAX_ENTITY_KEY_LENGTH, &m.key, false)?;
+    Ok(())
+}
+
+/// A param as it will be stored (its value truncated as MLflow does).
+pub fn validate_param(p: &KeyValue, prefix: &str) -> Result<KeyValue, ApiError> {
+    validate_name(&format!("{prefix}key"), &p.key)?;
+    Ok(KeyValue {
+        key: length_limit("Param key", MAX_ENTITY_KEY_LENGTH, &p.key, false)?,
+        value: length_limit("Param value", MAX_PARAM_VAL_LENGTH, &p.value, true)?,
+    })
+}
+
+/// A run tag as it will be stored (its value truncated as MLflow does).
+pub fn validate_tag(t: &KeyValue, prefix: &str) -> Result<KeyValue, ApiError> {
+    validate_name(&format!("{prefix}key"), &t.key)?;
+    Ok(KeyValue {
+        key: length_limit("Tag key", MAX_ENTITY_KEY_LENGTH, &t.key, false)?,
+        value: length_limit("Tag value", MAX_TAG_VAL_LENGTH, &t.value, true)?,
+    })
+}
+
+pub fn validate_experiment_tag(t: &KeyValue) -> Result<(), ApiError> {
+    validate_name("key", &t.key)?;
+    length_limit("key", MAX_EXPERIMENT_TAG_KEY_LENGTH, &t.key, false)?;
+    length_limit("value", MAX_EXPERIMENT_TAG_VAL_LENGTH, &t.value, false)?;
+    Ok(())
+}
+
+pub fn validate_experiment_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid(format!("Invalid experiment name: '{name}'")));
+    }
+    length_limit("name", MAX_EXPERIMENT_NAME_LENGTH, name, false)?;
+    Ok(())
+}
+
+pub fn validate_artifact_location(location: &str) -> Result<(), ApiError> {
+    if location.starts_with("runs:") {
+        return Err(ApiError::invalid(format!("Artifact location cannot be a runs:/ URI. Given: '{location}'")));
+    }
+    if location.contains('#') {
+        return Err(ApiError::invalid("'artifact_location' URL can't include fragments or params."));
+    }
+    Ok(())
+}
+
+fn batch_limit(entity: &str, limit: usize, len: usize) -> Result<(), ApiError> {
+    if len > limit {
+        return Err(ApiError::invalid(format!(
+            "A batch logging request can contain at most {limit} {entity}. Got {len} {entity}. Please split up \
+             {entity} across multiple requests and try again."
+        )));
+    }
+    Ok(())
+}
+
+/// The limits and contents of a `log-batch`, returning params and tags as they will be stored.
+pub fn validate_batch(
+    metrics: &[Metric],
+    params: &[KeyValue],
+    tags: &[KeyValue],
+) -> Result<(Vec<KeyValue>, Vec<KeyValue>), ApiError> {
+    batch_limit("metrics", MAX_METRICS_PER_BATCH, metrics.len())?;
+    batch_limit("params", MAX_PARAMS_TAGS_PER_BATCH, params.len())?;
+    batch_limit("tags", MAX_PARAMS_TAGS_PER_BATCH, tags.len())?;
+    batch_limit("metrics, params, and tags", MAX_ENTITIES_PER_BATCH, metrics.len() + params.len() + tags.len())?;
+    for (i, m) in metrics.iter().enumerate() {
+        validate_metric(m, &format!("metrics[{i}]."))?;
+    }
+    let params = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| validate_param(p, &format!("params[{i}].")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tags =
+        tags.iter().enumerate().map(|(i, t)| validate_tag(t, &format!("tags[{i}]."))).collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::HashSet::new();
+    let dupes: Vec<String> = params.iter().filter(|p| !seen.insert(&p.key)).map(|p| format!("'{}'", p.key)).collect();
+    if !dupes.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "Duplicate parameter keys have been submitted: [{}]. Please ensure the request contains only one param \
+             value per param key.",
+            dupes.join(", ")
+        )));
+    }
+    Ok((params, tags))
+}
+
+pub fn validate_dataset_inputs(inputs: &[DatasetInput]) -> Result<(), ApiError> {
+    for input in inputs {
+        let d = &input.dataset;
+        let checks = [
+            ("name", d.name.len(), MAX_DATASET_NAME_SIZE),
+            ("digest", d.digest.len(), MAX_DATASET_DIGEST_SIZE),
+            ("source", d.source.len(), MAX_DATASET_SOURCE_SIZE),
+            ("schema", d.schema.as_deref().map_or(0, str::len), MAX_DATASET_SCHEMA_SIZE),
+            ("profile", d.profile.as_deref().map_or(0, str::len), MAX_DATASET_PROFILE_SIZE),
+        ];
+        for (what, len, max) in checks {
+            if len > max {
+                return Err(ApiError::invalid(format!("Dataset {what} exceeds the maximum length of {max}")));
+            }
+        }
+        for tag in &input.tags {
+            if tag.key.len() > MAX_INPUT_TAG_KEY_SIZE {
+                return Err(ApiError::invalid(format!(
+                    "InputTag key exceeds the maximum length of {MAX_INPUT_TAG_KEY_SIZE}"
+                )));
+            }
+            if tag.value.len() > MAX_INPUT_TAG_VALUE_SIZE {
+                return Err(ApiError::invalid(format!(
+                    "InputTag value exceeds the maximum length of {MAX_INPUT_TAG_VALUE_SIZE}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_resolve_elsewhere_are_refused() {
+        for bad in ["a/../b", "./x", "/abs", "..", "x/", "a//b"] {
+            assert!(validate_name("key", bad).is_err(), "{bad}");
+        }
+        for good in ["a/b", "loss", "val acc", "m:1", "a.b-c_d"] {
+            assert!(validate_name("key", good).is_ok(), "{good}");
+        }
+        let err = validate_name("name", "a/../b").unwrap_err();
+        assert!(
+            err.message.starts_with("Invalid value \"a/../b\" for parameter 'name' supplied: Names may be treated")
+        );
+        assert!(err.message.ends_with("This name would resolve to 'b'"));
+    }
+
+    #[test]
+    fn long_values_are_truncated_long_keys_refused() {
+        let p = validate_param(&KeyValue::new("k", "x".repeat(7000)), "").unwrap();
+        assert_eq!(p.value.len(), MAX_PARAM_VAL_LENGTH);
+        let err = validate_param(&KeyValue::new("k".repeat(251), "v"), "").unwrap_err();
+        assert_eq!(err.message, "'Param key' exceeds the maximum length of 250 characters");
+        assert!(validate_experiment_tag(&KeyValue::new("k", "v".repeat(20001))).is_err());
+    }
+
+    #[test]
+    fn batch_limits_and_duplicate_keys() {
+        let params: Vec<KeyValue> = (0..101).map(|i| KeyValue::new(format!("p{i}"), "v")).collect();
+        assert!(validate_batch(&[], &params, &[]).is_err());
+        let dup = [KeyValue::new("a", "1"), KeyValue::new("a", "2")];
+        let err = validate_batch(&[], &dup, &[]).unwrap_err();
+        assert!(err.message.contains("Duplicate parameter keys have been submitted: ['a']"));
+    }
+
+    #[test]
+    fn run_ids() {
+        assert!(validate_run_id("0123abc").is_ok());
+        assert!(validate_run_id("../x").is_err());
+        assert!(validate_run_id("").is_err());
+    }
+}

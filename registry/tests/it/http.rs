@@ -1,0 +1,148 @@
+//! The HTTP API in process: wire shapes, MLflow's errors and headers.
+
+use crate::db;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use pitwall_registry::{AppState, Settings, app};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Api {
+    router: axum::Router,
+    _store: db::TestStore,
+}
+
+async fn api() -> Api {
+    let t = db::sqlite().await;
+    let state = AppState {
+        store: Arc::new(t.store.clone()),
+        settings: Arc::new(Settings { serve_artifacts: true, multipart_uploads: false }),
+    };
+    Api { router: app(state), _store: t }
+}
+
+impl Api {
+    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let resp = self.router.clone().oneshot(req).await.expect("router answers");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, headers, body)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let req = Request::post(format!("/api/2.0/mlflow/{path}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (s, _, b) = self.send(req).await;
+        (s, b)
+    }
+
+    async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
+        let req = Request::get(format!("/api/2.0/mlflow/{path_and_query}")).body(Body::empty()).unwrap();
+        let (s, _, b) = self.send(req).await;
+        (s, b)
+    }
+}
+
+#[tokio::test]
+async fn experiment_and_run_round_trip() {
+    let api = api().await;
+    let (s, b) = api.post("experiments/create", json!({"name": "demo"})).await;
+    assert_eq!((s, &b), (StatusCode::OK, &json!({"experiment_id": "1"})));
+    let (s, b) = api.get("experiments/get-by-name?experiment_name=demo").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["experiment"]["artifact_location"], "mlflow-artifacts:/1");
+    assert_eq!(b["experiment"]["workspace"], "default");
+    let (s, b) = api.post("runs/create", json!({"experiment_id": "1", "user_id": "u", "start_time": "123"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let run = &b["run"];
+    let run_id = run["info"]["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(run["info"]["start_time"], 123, "int64 given as a string is read");
+    assert!(regex::Regex::new(r"^[a-z]+-[a-z]+-\d+$").unwrap().is_match(run["info"]["run_name"].as_str().unwrap()));
+    assert_eq!(run["inputs"], json!({}));
+    assert!(run.get("outputs").is_none(), "runs/create answers without outputs, as MLflow");
+    let (s, _) = api
+        .post(
+            "runs/log-batch",
+            json!({"run_id": run_id, "metrics": [{"key": "m", "value": "NaN", "timestamp": 1}, {"key": "i", "value": "-Infinity", "timestamp": 1, "step": "2"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, b) = api.get(&format!("runs/get?run_uuid={run_id}")).await;
+    let metrics = b["run"]["data"]["metrics"].as_array().unwrap();
+    assert!(metrics.contains(&json!({"key": "m", "value": "NaN", "timestamp": 1, "step": 0})), "{metrics:?}");
+    assert!(metrics.contains(&json!({"key": "i", "value": -f64::MAX, "timestamp": 1, "step": 2})), "{metrics:?}");
+    let (s, b) =
+        api.post("runs/update", json!({"runId": run_id.clone(), "run_id": run_id.clone(), "status": "FINISHED"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(b["message"], "Request specifies both 'run_id' and 'runId'; provide only one of them.");
+    let (s, b) = api.post("runs/update", json!({"run_id": run_id, "status": "FINISHED", "end_time": 9})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["run_info"]["status"], "FINISHED");
+}
+
+#[tokio::test]
+async fn errors_are_mlflows() {
+    let api = api().await;
+    let (s, b) = api.get("experiments/get?experiment_id=999").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(b["error_code"], "RESOURCE_DOES_NOT_EXIST");
+    assert_eq!(b["message"], "No Experiment with id=999 exists");
+    let (s, b) = api.post("experiments/create", json!({"name": 5})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        b["message"],
+        "Invalid value 5 for parameter 'name' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters."
+    );
+    let (s, b) = api.post("runs/search", json!({"experiment_ids": ["0"], "filter": "a = 1 OR b = 2"})).await;
+    assert_eq!((s, b["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PARAMETER_VALUE")));
+    let req = Request::post("/api/2.0/mlflow/experiments/create").body(Body::from("{\"name\":\"x\"}")).unwrap();
+    let (s, _, b) = api.send(req).await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("Bad Request. Content-Type header is missing."))
+    );
+    let req = Request::post("/api/2.0/mlflow/runs/search")
+        .header("content-type", "application/json")
+        .body(Body::from("[1, 2]"))
+        .unwrap();
+    let (s, _, _) = api.send(req).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a JSON body that is not an object is a client error");
+    let (s, b) = api.get("no/such/thing").await;
+    assert_eq!((s, b["error_code"].as_str()), (StatusCode::NOT_FOUND, Some("ENDPOINT_NOT_FOUND")));
+    let req = Request::get("/api/2.0/mlflow/runs/create").body(Body::empty()).unwrap();
+    assert_eq!(api.send(req).await.0, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn every_route_is_mounted_under_both_prefixes_with_mlflows_headers() {
+    let api = api().await;
+    for path in
+        ["/api/2.0/mlflow/experiments/search?max_results=5", "/ajax-api/2.0/mlflow/experiments/search?max_results=5"]
+    {
+        let (s, headers, b) = api.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert_eq!(b["experiments"][0]["name"], "Default");
+        assert_eq!(headers["x-frame-options"], "SAMEORIGIN");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(headers.contains_key("x-request-id"));
+    }
+    let (s, _, b) = api.send(Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!((s, b), (StatusCode::OK, Value::String("OK".into())));
+    let (s, _, b) = api.send(Request::get("/api/3.0/mlflow/server-info").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["store_type"], "SqlStore");
+    assert_eq!(b["artifact_serving_enabled"], true);
+    let doc: Value = serde_json::from_str(&pitwall_registry::openapi_json()).unwrap();
+    for e in pitwall_registry::api::routes::endpoints() {
+        for p in e.paths() {
+            assert!(doc["paths"].get(&p).is_some(), "{p} missing from the OpenAPI document");
+        }
+    }
+}

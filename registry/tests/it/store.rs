@@ -1,0 +1,257 @@
+//! The store conformance suite: every test runs on SQLite and on PostgreSQL.
+
+use crate::db;
+use pitwall_openapi::{Dataset, DatasetInput, KeyValue, Metric, ModelOutput, RunStatus, ViewType};
+use pitwall_registry::store::{
+    ExperimentSearch, ExperimentStore, MetricStore, NewRun, RunSearch, RunStore, RunUpdate, StoreError, TrackingStore,
+};
+use std::sync::Arc;
+
+fn new_run(experiment_id: &str, name: &str, start_time: i64) -> NewRun {
+    NewRun {
+        experiment_id: experiment_id.to_owned(),
+        user_id: "tester".to_owned(),
+        run_name: name.to_owned(),
+        start_time,
+        tags: vec![KeyValue::new("mlflow.source.name", "test.py")],
+    }
+}
+
+fn search(experiment_ids: &[&str], filter: &str, order_by: &[&str]) -> RunSearch {
+    RunSearch {
+        experiment_ids: experiment_ids.iter().map(|s| s.to_string()).collect(),
+        filter: filter.to_owned(),
+        view_type: ViewType::ActiveOnly,
+        order_by: order_by.iter().map(|s| s.to_string()).collect(),
+        max_results: 1000,
+        offset: 0,
+    }
+}
+
+#[tokio::test]
+async fn default_experiment_and_experiment_lifecycle() {
+    for t in db::both().await {
+        let s = &t.store;
+        let default = s.get_experiment("0").await.unwrap();
+        assert_eq!(
+            (default.name.as_str(), default.artifact_location.as_str()),
+            ("Default", "mlflow-artifacts:/0"),
+            "{}",
+            t.name
+        );
+        let id = s.create_experiment("exp-a", None, &[KeyValue::new("team", "f1")]).await.unwrap();
+        assert_eq!(id, "1", "{}: first experiment id", t.name);
+        let e = s.get_experiment(&id).await.unwrap();
+        assert_eq!(e.artifact_location, "mlflow-artifacts:/1");
+        assert_eq!(e.tags, vec![KeyValue::new("team", "f1")]);
+        assert!(
+            matches!(s.create_experiment("exp-a", None, &[]).await, Err(StoreError::AlreadyExists(_))),
+            "{}",
+            t.name
+        );
+        s.rename_experiment(&id, "exp-b").await.unwrap();
+        assert!(s.get_experiment_by_name("exp-a").await.unwrap().is_none());
+        assert_eq!(s.get_experiment_by_name("exp-b").await.unwrap().unwrap().experiment_id, id);
+        let run = s.create_run(new_run(&id, "r1", 10)).await.unwrap();
+        s.delete_experiment(&id).await.unwrap();
+        assert_eq!(
+            s.get_run(&run.info.run_id).await.unwrap().info.lifecycle_stage,
+            "deleted",
+            "runs follow their experiment"
+        );
+        assert!(matches!(s.create_run(new_run(&id, "r2", 1)).await, Err(StoreError::Invalid(_))));
+        s.restore_experiment(&id).await.unwrap();
+        assert_eq!(s.get_run(&run.info.run_id).await.unwrap().info.lifecycle_stage, "active");
+        let all = s
+            .search_experiments(&ExperimentSearch {
+                filter: "name LIKE 'exp-%'".into(),
+                view_type: ViewType::All,
+                order_by: vec![],
+                max_results: 10,
+                offset: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.items.len(), 1);
+        assert!(matches!(s.get_experiment("424242").await, Err(StoreError::NotFound(_))));
+        assert!(matches!(s.get_experiment("abc").await, Err(StoreError::Invalid(_))));
+    }
+}
+
+#[tokio::test]
+async fn a_failing_batch_stores_nothing() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "atomic", 1)).await.unwrap().info.run_id;
+        s.log_batch(&run, &[], &[KeyValue::new("lr", "0.1")], &[]).await.unwrap();
+        let metrics = vec![Metric::new("loss", 1.0, 5, 0), Metric::new("acc", 0.5, 5, 0)];
+        // The changed param makes the whole batch fail, metrics and tags included.
+        let err =
+            s.log_batch(&run, &metrics, &[KeyValue::new("lr", "0.2")], &[KeyValue::new("t", "v")]).await.unwrap_err();
+        assert!(matches!(err, StoreError::ParamsChanged { .. }), "{}: {err:?}", t.name);
+        let got = s.get_run(&run).await.unwrap();
+        assert!(got.data.metrics.is_empty(), "{}: metrics of a failed batch were stored", t.name);
+        assert!(!got.data.tags.iter().any(|kv| kv.key == "t"));
+        // The same value again is accepted.
+        s.log_batch(&run, &metrics, &[KeyValue::new("lr", "0.1")], &[]).await.unwrap();
+        assert_eq!(s.get_run(&run).await.unwrap().data.metrics.len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn latest_metric_follows_step_then_timestamp_then_value() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "latest", 1)).await.unwrap().info.run_id;
+        let history = [
+            Metric::new("m", 3.0, 100, 2),
+            Metric::new("m", 9.0, 50, 1),
+            Metric::new("m", 4.0, 100, 2),
+            Metric::new("m", 1.0, 200, 2),
+            Metric::new("nan", f64::NAN, 1, 0),
+            Metric::new("inf", f64::INFINITY, 1, 0),
+        ];
+        for m in &history {
+            s.log_batch(&run, std::slice::from_ref(m), &[], &[]).await.unwrap();
+        }
+        let data = s.get_run(&run).await.unwrap().data;
+        let get = |k: &str| data.metrics.iter().find(|m| m.key == k).cloned().unwrap();
+        let m = get("m");
+        assert_eq!((m.value, m.timestamp, m.step), (1.0, 200, 2), "{}", t.name);
+        assert!(get("nan").value.is_nan(), "{}", t.name);
+        assert_eq!(get("inf").value, f64::MAX, "{}: infinities are kept as the largest double", t.name);
+        let page = s.get_metric_history(&run, "m", Some(2), 0).await.unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.next_offset, Some(2));
+        let rest = s.get_metric_history(&run, "m", Some(2), 2).await.unwrap();
+        assert_eq!((rest.items.len(), rest.next_offset), (2, None));
+        let all = s.get_metric_history(&run, "m", None, 0).await.unwrap().items;
+        assert_eq!(all.iter().map(|m| m.timestamp).collect::<Vec<_>>(), vec![50, 100, 100, 200]);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_to_one_run_lose_nothing() {
+    for t in db::both().await {
+        let store: Arc<dyn TrackingStore> = Arc::new(t.store.clone());
+        let run = store.create_run(new_run("0", "busy", 1)).await.unwrap().info.run_id;
+        let mut tasks = Vec::new();
+        for w in 0..16_i64 {
+            let store = store.clone();
+            let run = run.clone();
+            tasks.push(tokio::spawn(async move {
+                for step in 0..20_i64 {
+                    let metrics = vec![
+                        Metric::new("shared", (w * 100 + step) as f64, step, step),
+                        Metric::new(format!("w{w}"), 1.0, step, step),
+                    ];
+                    let params = vec![KeyValue::new(format!("p{w}"), "x"), KeyValue::new("same", "v")];
+                    store
+                        .log_batch(&run, &metrics, &params, &[KeyValue::new(format!("t{w}"), step.to_string())])
+                        .await?;
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap_or_else(|e| panic!("{}: concurrent log-batch failed: {e}", t.name));
+        }
+        let shared = store.get_metric_history(&run, "shared", None, 0).await.unwrap().items;
+        assert_eq!(shared.len(), 16 * 20, "{}", t.name);
+        let data = store.get_run(&run).await.unwrap().data;
+        assert_eq!(data.params.len(), 17, "{}", t.name);
+        assert_eq!(data.metrics.len(), 17, "{}", t.name);
+        let latest = data.metrics.iter().find(|m| m.key == "shared").unwrap();
+        assert_eq!((latest.step, latest.value), (19, 1519.0), "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn run_search_filters_and_orders() {
+    for t in db::both().await {
+        let s = &t.store;
+        let exp = s.create_experiment("search", None, &[]).await.unwrap();
+        let mut ids = Vec::new();
+        for i in 0..5_i64 {
+            let run = s.create_run(new_run(&exp, &format!("run-{i}"), 1000 + i)).await.unwrap().info.run_id;
+            s.log_batch(
+                &run,
+                &[Metric::new("acc", i as f64 / 10.0, 1, 0)],
+                &[KeyValue::new("model", if i % 2 == 0 { "tree" } else { "linear" })],
+                &[KeyValue::new("stage", format!("s{i}"))],
+            )
+            .await
+            .unwrap();
+            ids.push(run);
+        }
+        let got = |page: pitwall_registry::store::Page<pitwall_openapi::Run>| {
+            page.items.into_iter().map(|r| r.info.run_name).collect::<Vec<_>>()
+        };
+        let r = s
+            .search_runs(&search(&[&exp], "metrics.acc > 0.15 AND params.model = 'tree'", &["metrics.acc DESC"]))
+            .await
+            .unwrap();
+        assert_eq!(got(r), vec!["run-4", "run-2"], "{}", t.name);
+        let r = s.search_runs(&search(&[&exp], "", &[])).await.unwrap();
+        assert_eq!(
+            got(r),
+            vec!["run-4", "run-3", "run-2", "run-1", "run-0"],
+            "{}: default order start_time DESC",
+            t.name
+        );
+        let r = s
+            .search_runs(&search(&[&exp], "tags.stage LIKE 's%' AND attributes.run_name ILIKE 'RUN-1'", &[]))
+            .await
+            .unwrap();
+        assert_eq!(got(r), vec!["run-1"]);
+        s.update_run(&ids[0], RunUpdate { status: Some(RunStatus::Finished), end_time: Some(5000), run_name: None })
+            .await
+            .unwrap();
+        let r = s.search_runs(&search(&[&exp], "attributes.status = 'FINISHED'", &[])).await.unwrap();
+        assert_eq!(got(r), vec!["run-0"]);
+        s.delete_run(&ids[1]).await.unwrap();
+        let mut deleted = search(&[&exp], "", &[]);
+        deleted.view_type = ViewType::DeletedOnly;
+        assert_eq!(got(s.search_runs(&deleted).await.unwrap()), vec!["run-1"]);
+        let mut paged = search(&[&exp], "", &["attributes.start_time ASC"]);
+        paged.max_results = 2;
+        let first = s.search_runs(&paged).await.unwrap();
+        assert_eq!(first.next_offset, Some(2));
+        paged.offset = 2;
+        let second = s.search_runs(&paged).await.unwrap();
+        assert_eq!(got(first), vec!["run-0", "run-2"]);
+        assert_eq!(got(second), vec!["run-3", "run-4"]);
+        assert!(s.search_runs(&search(&[&exp], "metrics.acc > 0.1 OR params.a = 'x'", &[])).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn inputs_outputs_and_tags() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "io", 1)).await.unwrap().info.run_id;
+        let dataset = DatasetInput {
+            tags: vec![KeyValue::new("mlflow.data.context", "train")],
+            dataset: Dataset {
+                name: "abt".into(),
+                digest: "d1".into(),
+                source_type: "delta".into(),
+                source: "{\"uri\": \"s3://lake/analytics\"}".into(),
+                schema: Some("{}".into()),
+                profile: None,
+            },
+        };
+        s.log_inputs(&run, std::slice::from_ref(&dataset), &[]).await.unwrap();
+        s.log_inputs(&run, std::slice::from_ref(&dataset), &[]).await.unwrap();
+        s.log_outputs(&run, &[ModelOutput { model_id: "m-1".into(), step: 3 }]).await.unwrap();
+        let got = s.get_run(&run).await.unwrap();
+        assert_eq!(got.inputs.dataset_inputs, vec![dataset], "{}: a dataset logged twice is one input", t.name);
+        assert_eq!(got.outputs.unwrap().model_outputs, vec![ModelOutput { model_id: "m-1".into(), step: 3 }]);
+        let by_context = s.search_runs(&search(&["0"], "datasets.context = 'train'", &[])).await.unwrap();
+        assert_eq!(by_context.items.len(), 1, "{}", t.name);
+        s.log_batch(&run, &[], &[], &[KeyValue::new("mlflow.runName", "renamed")]).await.unwrap();
+        assert_eq!(s.get_run(&run).await.unwrap().info.run_name, "renamed", "{}: the runName tag renames", t.name);
+        assert!(matches!(s.delete_tag(&run, "nope").await, Err(StoreError::NotFound(_))));
+        s.delete_tag(&run, "mlflow.source.name").await.unwrap();
+    }
+}

@@ -1,0 +1,1 @@
+//! Training jobs and the scorer (filled by the trainer work).
