@@ -8,7 +8,7 @@ Measures what users wait on:
 Usage: python bench/tracking/bench.py [--runs 100000] [--batches 200] [--servers pitwall,mlflow]
        [--backends sqlite,postgres]
 Needs: the venv of compat/requirements.txt, PostgreSQL on 127.0.0.1:5432 (trust), and
-PITWALL_BIN (default $CARGO_TARGET_DIR/release/pitwall, else debug).
+the release build of the server (see pitwall_cmd).
 """
 
 from __future__ import annotations
@@ -39,15 +39,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pitwall_bin() -> str:
+def pitwall_cmd(port: int, store_uri: str, art: str) -> list[str]:
+    """The release build of the server: `tracking_server` (the registry alone, which builds in
+    minutes) unless PITWALL_BIN names a `pitwall` binary."""
     if os.environ.get("PITWALL_BIN"):
-        return os.environ["PITWALL_BIN"]
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/pitwall/target"))
-    for profile in ("release", "debug"):
-        p = os.path.join(target, profile, "pitwall")
-        if os.path.exists(p):
-            return p
-    sys.exit("no pitwall binary: cargo build --release -p pitwall")
+        return [os.environ["PITWALL_BIN"], "server", "--host", "127.0.0.1", "--port", str(port),
+                "--backend-store-uri", store_uri, "--artifacts-destination", art]
+    target = os.environ.get("PITWALL_BENCH_TARGET_DIR", os.path.expanduser("~/.cache/pitwall/target-bench"))
+    exe = os.path.join(target, "release", "examples", "tracking_server")
+    if not os.path.exists(exe):
+        sys.exit("build it first: CARGO_TARGET_DIR=~/.cache/pitwall/target-bench "
+                 "cargo build --release -p pitwall-registry --example tracking_server")
+    return [exe, str(port), store_uri]
 
 
 def psql(sql: str, db_url: str = PG_BASE) -> str:
@@ -73,8 +76,7 @@ def server(kind: str, store_uri: str, tmp: str):
     port = free_port()
     art = os.path.join(tmp, "artifacts")
     if kind == "pitwall":
-        cmd = [pitwall_bin(), "server", "--host", "127.0.0.1", "--port", str(port),
-               "--backend-store-uri", store_uri, "--artifacts-destination", art]
+        cmd = pitwall_cmd(port, store_uri, art)
         env = dict(os.environ, PITWALL_LOG="warn")
     else:
         uri = store_uri.replace("postgresql://", "postgresql+psycopg2://")

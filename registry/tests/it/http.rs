@@ -146,3 +146,13 @@ async fn every_route_is_mounted_under_both_prefixes_with_mlflows_headers() {
         }
     }
 }
+
+#[test]
+fn committed_openapi_document_is_current() {
+    let committed = include_str!("../../../openapi/openapi.json");
+    assert_eq!(
+        committed.trim_end(),
+        pitwall_registry::openapi_json().trim_end(),
+        "openapi/openapi.json is stale: run `pitwall openapi > openapi/openapi.json`"
+    );
+}
