@@ -25,7 +25,7 @@ pub use error::SearchError;
 pub use experiments::{experiments_order_by, experiments_where};
 pub use filter::{Comparison, Entity, Key, Op, Value};
 pub use order_by::OrderKey;
-pub use runs::{runs_order_by, runs_where};
+pub use runs::{runs_order_by, runs_sort_joins, runs_where};
 
 #[cfg(test)]
 mod proptests {
@@ -82,6 +82,7 @@ mod proptests {
         let mut sql = Sql::new("");
         let _ = runs_where(s, &mut sql);
         let _ = experiments_where(s, &mut sql);
+        let _ = runs_sort_joins(&[s.to_owned()], &mut sql);
         let _ = runs_order_by(&[s.to_owned()], &mut sql);
         let _ = experiments_order_by(&[s.to_owned()], &mut sql);
         let _ = registry::parse_registered_models_filter(s);

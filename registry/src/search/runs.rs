@@ -276,13 +276,36 @@ pub fn parse_order_by(order_by: &[String]) -> Result<Vec<OrderKey>, SearchError>
     Ok(keys)
 }
 
+fn sort_alias(i: usize) -> String {
+    format!("sk{i}")
+}
+
+/// The `LEFT JOIN`s that bring each metric, param or tag sort key of `order_by` beside its run,
+/// to be placed after `FROM runs r`. A join lets the database read each key once for all rows
+/// instead of probing it row by row.
+pub fn runs_sort_joins(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
+    for (i, k) in parse_order_by(order_by)?.iter().enumerate() {
+        let table = match k.key.entity {
+            Entity::Metric => "latest_metrics",
+            Entity::Param => "params",
+            Entity::Tag => "tags",
+            Entity::Attribute | Entity::Dataset => continue,
+        };
+        let alias = sort_alias(i);
+        sql.push(&format!(" LEFT JOIN {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = "))
+            .bind(k.key.name.as_str());
+    }
+    Ok(())
+}
+
 /// Appends ` ORDER BY …` for run `order_by` entries, then MLflow's tie-breakers
-/// (`start_time DESC` unless already sorted on, then `run_uuid`). Missing values sort last;
+/// (`start_time DESC` unless already sorted on, then `run_uuid`). Sort keys on metrics, params and
+/// tags read the tables joined by [`runs_sort_joins`], which must be added to the same statement. Missing values sort last;
 /// among metrics, NaN sorts after every number and before missing.
 pub fn runs_order_by(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
     let keys = parse_order_by(order_by)?;
     sql.push(" ORDER BY ");
-    for k in &keys {
+    for (i, k) in keys.iter().enumerate() {
         let name = k.key.name.as_str();
         match k.key.entity {
             Entity::Attribute => {
@@ -300,38 +323,17 @@ pub fn runs_order_by(order_by: &[String], sql: &mut Sql) -> Result<(), SearchErr
                 }
             }
             Entity::Metric => {
-                let sub = |s: &mut Sql, column: &str| {
-                    s.push("(SELECT lm.")
-                        .push(column)
-                        .push(" FROM latest_metrics lm WHERE lm.run_uuid = r.run_uuid AND lm.key = ")
-                        .bind(name)
-                        .push(")");
-                };
+                let alias = sort_alias(i);
                 // 0 for a number, 1 for NaN, 2 for no such metric.
-                sql.push("COALESCE(");
-                sub(sql, "is_nan");
-                sql.push(", 2), ");
-                sub(sql, "value");
+                sql.push(&format!("CASE WHEN {alias}.run_uuid IS NULL THEN 2 ELSE {alias}.is_nan END, {alias}.value"));
                 sql.push(if k.ascending { "" } else { " DESC" });
             }
             Entity::Param | Entity::Tag => {
-                let (table, alias) = if k.key.entity == Entity::Param { ("params", "p") } else { ("tags", "t") };
+                let column = format!("{}.value", sort_alias(i));
                 push_nulls_last(
                     sql,
                     &mut |s: &mut Sql| {
-                        s.push("(SELECT ")
-                            .push(alias)
-                            .push(".value FROM ")
-                            .push(table)
-                            .push(" ")
-                            .push(alias)
-                            .push(" WHERE ")
-                            .push(alias)
-                            .push(".run_uuid = r.run_uuid AND ")
-                            .push(alias)
-                            .push(".key = ")
-                            .bind(name)
-                            .push(")");
+                        s.push(&column);
                     },
                     k.ascending,
                 );
@@ -680,9 +682,11 @@ mod tests {
     }
 
     async fn search(pool: &AnyPool, filter: &str, order_by: &[&str]) -> Vec<String> {
-        let mut sql = Sql::new("SELECT r.run_uuid FROM runs r WHERE r.experiment_id = 1");
-        runs_where(filter, &mut sql).unwrap_or_else(|e| panic!("{filter}: {e}"));
         let order_by: Vec<String> = order_by.iter().map(|s| s.to_string()).collect();
+        let mut sql = Sql::new("SELECT r.run_uuid FROM runs r");
+        runs_sort_joins(&order_by, &mut sql).unwrap_or_else(|e| panic!("{order_by:?}: {e}"));
+        sql.push(" WHERE r.experiment_id = 1");
+        runs_where(filter, &mut sql).unwrap_or_else(|e| panic!("{filter}: {e}"));
         runs_order_by(&order_by, &mut sql).unwrap_or_else(|e| panic!("{order_by:?}: {e}"));
         testdb::ids(pool, &sql).await
     }

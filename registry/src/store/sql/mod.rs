@@ -89,12 +89,19 @@ impl SqlStore {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
-                             PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
+                                 PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                        }
+                        // Search plans over large experiments cross the JIT threshold, and compiling
+                        // them costs more than the short queries of this workload ever win back.
+                        Backend::Postgres => {
+                            conn.execute("SET jit = off").await?;
+                        }
                     }
                     Ok(())
                 })

@@ -475,7 +475,9 @@ impl RunStore for SqlStore {
         if experiment_ids.is_empty() {
             return Ok(Page { items: Vec::new(), next_offset: None });
         }
-        let mut sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.experiment_id IN ("));
+        let mut sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM runs r"));
+        crate::search::runs_sort_joins(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        sql.push(" WHERE r.experiment_id IN (");
         sql.bind_list(experiment_ids).push(") AND r.lifecycle_stage IN (");
         sql.bind_list(search.view_type.stages().iter().copied()).push(")");
         crate::search::runs_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
