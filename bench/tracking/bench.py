@@ -156,13 +156,14 @@ def seed_runs(kind: str, store_uri: str, db_name: str | None, exp_id: int, n: in
         script = f"""
 CREATE TEMP TABLE seed (id text, name text, t bigint, acc float8, loss float8);
 \\copy seed FROM '{csv_path}' CSV
-{seed_sql(kind, exp_id)}
+{seed_sql(kind, exp_id, nan_literal="false" if kind == "mlflow" else "0")}
 """
         subprocess.run(["psql", db_url, "-v", "ON_ERROR_STOP=1", "-q"], input=script, text=True, check=True)
         os.unlink(csv_path)
 
 
-def seed_sql(kind: str, exp_id: int) -> str:
+def seed_sql(kind: str, exp_id: int, nan_literal: str = "0") -> str:
+    """MLflow's PostgreSQL schema types is_nan as boolean; everywhere else it is an integer."""
     if kind == "pitwall":
         runs = (f"INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri) "
                 f"SELECT id, {exp_id}, name, 'bench', 'FINISHED', t, t + 1, 'active', 'mlflow-artifacts:/{exp_id}/' || id || '/artifacts' FROM seed;")
@@ -170,13 +171,13 @@ def seed_sql(kind: str, exp_id: int) -> str:
         runs = (f"INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, "
                 f"source_version, lifecycle_stage, artifact_uri, experiment_id) SELECT id, name, 'LOCAL', '', '', 'bench', 'FINISHED', t, t + 1, '', "
                 f"'active', 'mlflow-artifacts:/{exp_id}/' || id || '/artifacts', {exp_id} FROM seed;")
-    return runs + """
+    return runs + f"""
 INSERT INTO params (run_uuid, key, value) SELECT id, 'model', CASE WHEN acc > 0.5 THEN 'tree' ELSE 'linear' END FROM seed;
 INSERT INTO tags (run_uuid, key, value) SELECT id, 'mlflow.runName', name FROM seed;
-INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, 0 FROM seed;
-INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, 0 FROM seed;
-INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, 0 FROM seed;
-INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, 0 FROM seed;
+INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, {nan_literal} FROM seed;
+INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, {nan_literal} FROM seed;
+INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, {nan_literal} FROM seed;
+INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, {nan_literal} FROM seed;
 ANALYZE;
 """
 
