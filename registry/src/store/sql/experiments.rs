@@ -1,7 +1,7 @@
 //! Experiments and their tags.
 
 use super::rows::{EXPERIMENT_COLUMNS, ExperimentRow, KeyValueRow};
-use super::{SqlStore, is_unique_violation, now_millis, parse_experiment_id};
+use super::{Backend, SqlStore, is_unique_violation, now_millis, parse_experiment_id};
 use crate::store::{ExperimentSearch, ExperimentStore, Page, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{Experiment, KeyValue};
@@ -41,7 +41,8 @@ impl SqlStore {
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut sql = Sql::new(
+        let mut sql = Sql::for_conn(
+            conn,
             "SELECT CAST(experiment_id AS TEXT) AS owner, key, value FROM experiment_tags WHERE experiment_id IN (",
         );
         sql.bind_list(ids.iter().copied()).push(") ORDER BY experiment_id, key");
@@ -160,7 +161,10 @@ impl ExperimentStore for SqlStore {
     }
 
     async fn search_experiments(&self, search: &ExperimentSearch) -> StoreResult<Page<Experiment>> {
-        let mut sql = Sql::new(format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments e WHERE e.lifecycle_stage IN ("));
+        let mut sql = Sql::for_sqlite(
+            self.backend == Backend::Sqlite,
+            format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments e WHERE e.lifecycle_stage IN ("),
+        );
         sql.bind_list(search.view_type.stages().iter().copied()).push(")");
         crate::search::experiments_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
         crate::search::experiments_order_by(&search.order_by, &mut sql)

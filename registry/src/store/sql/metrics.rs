@@ -1,7 +1,7 @@
 //! Metric history: paged per run, sampled across runs.
 
-use super::SqlStore;
 use super::rows::MetricRow;
+use super::{Backend, SqlStore};
 use crate::store::{MetricStore, Page, Sql, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{Metric, MetricWithRunId};
@@ -38,7 +38,7 @@ impl MetricStore for SqlStore {
         offset: usize,
     ) -> StoreResult<Page<Metric>> {
         let mut conn = self.pool.acquire().await?;
-        let mut sql = Sql::new(format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = "));
+        let mut sql = Sql::for_conn(&conn, format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = "));
         sql.bind(run_id).push(" AND key = ").bind(key).push(" ORDER BY timestamp, step, value");
         if let Some(max) = max_results {
             sql.push(" LIMIT ").bind(max as i64 + 1).push(" OFFSET ").bind(offset as i64);
@@ -64,7 +64,7 @@ impl MetricStore for SqlStore {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::new();
         for run_id in run_ids {
-            let mut sql = Sql::new(format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = "));
+            let mut sql = Sql::for_conn(&conn, format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = "));
             sql.bind(run_id.as_str()).push(" AND key = ").bind(key);
             if let Some((start, end)) = steps {
                 sql.push(" AND step >= ").bind(start).push(" AND step <= ").bind(end);
@@ -87,7 +87,10 @@ impl MetricStore for SqlStore {
         let mut sorted: Vec<&str> = run_ids.iter().map(String::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut sql = Sql::new(format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE key = "));
+        let mut sql = Sql::for_sqlite(
+            self.backend == Backend::Sqlite,
+            format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE key = "),
+        );
         sql.bind(key).push(" AND run_uuid IN (").bind_list(sorted).push(")");
         sql.push(" ORDER BY run_uuid, timestamp, step, value LIMIT ").bind(max_results as i64);
         let mut conn = self.pool.acquire().await?;

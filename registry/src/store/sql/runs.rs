@@ -1,7 +1,7 @@
 //! Runs, and what is logged to them: params, tags, metrics, inputs and outputs.
 
 use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
-use super::{MAX_BINDS_PER_STATEMENT, SqlStore, now_millis};
+use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, now_millis};
 use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{
@@ -60,12 +60,13 @@ impl SqlStore {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = rows.iter().map(|r| r.run_uuid.as_str()).collect();
+        let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
         let mut data: HashMap<String, RunData> = HashMap::new();
         let mut inputs: HashMap<String, RunInputs> = HashMap::new();
         let mut outputs: HashMap<String, RunOutputs> = HashMap::new();
         for chunk in ids.chunks(MAX_BINDS_PER_STATEMENT) {
             let in_list = |head: &str, tail: &str| {
-                let mut sql = Sql::new(head);
+                let mut sql = Sql::for_sqlite(sqlite, head);
                 sql.bind_list(chunk.iter().copied()).push(tail);
                 sql
             };
@@ -98,8 +99,10 @@ impl SqlStore {
             let dataset_rows = datasets.query_as::<DatasetInputRow>().fetch_all(&mut *conn).await?;
             let mut input_tags: HashMap<String, Vec<KeyValue>> = HashMap::new();
             if !dataset_rows.is_empty() {
-                let mut sql =
-                    Sql::new("SELECT input_uuid AS owner, name AS key, value FROM input_tags WHERE input_uuid IN (");
+                let mut sql = Sql::for_conn(
+                    conn,
+                    "SELECT input_uuid AS owner, name AS key, value FROM input_tags WHERE input_uuid IN (",
+                );
                 sql.bind_list(dataset_rows.iter().map(|d| d.input_uuid.as_str())).push(") ORDER BY input_uuid, name");
                 for row in sql.query_as::<KeyValueRow>().fetch_all(&mut *conn).await? {
                     input_tags.entry(row.owner).or_default().push(KeyValue::new(row.key, row.value));
@@ -158,7 +161,7 @@ impl SqlStore {
             latest.insert(&t.key, &t.value);
         }
         for chunk in latest.into_iter().collect::<Vec<_>>().chunks(MAX_BINDS_PER_STATEMENT / 3) {
-            let mut sql = Sql::new("INSERT INTO tags (run_uuid, key, value) VALUES ");
+            let mut sql = Sql::for_conn(conn, "INSERT INTO tags (run_uuid, key, value) VALUES ");
             for (i, (k, v)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(run_id).push(", ").bind(*k).push(", ").bind(*v).push(")");
@@ -181,7 +184,7 @@ impl SqlStore {
             return Ok(());
         }
         // A param may be logged again with the same value; a different value is an error.
-        let mut existing = Sql::new("SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
+        let mut existing = Sql::for_conn(conn, "SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
         existing.bind(run_id).push(" AND key IN (").bind_list(params.iter().map(|p| p.key.as_str())).push(")");
         let old: HashMap<String, String> = existing
             .query_as::<KeyValueRow>()
@@ -205,7 +208,7 @@ impl SqlStore {
         }
         let new: Vec<&KeyValue> = params.iter().filter(|p| !old.contains_key(&p.key)).collect();
         for chunk in new.chunks(MAX_BINDS_PER_STATEMENT / 3) {
-            let mut sql = Sql::new("INSERT INTO params (run_uuid, key, value) VALUES ");
+            let mut sql = Sql::for_conn(conn, "INSERT INTO params (run_uuid, key, value) VALUES ");
             for (i, p) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(run_id).push(", ").bind(p.key.as_str()).push(", ").bind(p.value.as_str()).push(")");
@@ -223,7 +226,8 @@ impl SqlStore {
             return Ok(());
         }
         for chunk in metrics.chunks(MAX_BINDS_PER_STATEMENT / 6) {
-            let mut sql = Sql::new("INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+            let mut sql =
+                Sql::for_conn(conn, "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
             for (i, m) in chunk.iter().enumerate() {
                 let (value, is_nan) = stored_value(m.value);
                 sql.push(if i == 0 { "(" } else { ", (" });
@@ -252,8 +256,10 @@ impl SqlStore {
         }
         let latest: Vec<_> = latest.into_iter().collect();
         for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
-            let mut sql =
-                Sql::new("INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+            let mut sql = Sql::for_conn(
+                conn,
+                "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ",
+            );
             for (i, (key, (step, ts, value, is_nan))) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(run_id).push(", ").bind(*key).push(", ").bind(*step);
@@ -475,7 +481,7 @@ impl RunStore for SqlStore {
         if experiment_ids.is_empty() {
             return Ok(Page { items: Vec::new(), next_offset: None });
         }
-        let mut sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM runs r"));
+        let mut sql = Sql::for_sqlite(self.backend == Backend::Sqlite, format!("SELECT {RUN_COLUMNS} FROM runs r"));
         crate::search::runs_sort_joins(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
         sql.push(" WHERE r.experiment_id IN (");
         sql.bind_list(experiment_ids).push(") AND r.lifecycle_stage IN (");
