@@ -4,6 +4,9 @@ use crate::{KeyValue, Metric};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The run tag that mirrors a run's name; MLflow keeps the two in step.
+pub const RUN_NAME_TAG: &str = "mlflow.runName";
+
 /// A run's status, as MLflow names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE", try_from = "serde_json::Value")]

@@ -10,11 +10,10 @@ use crate::store::{NewRun, RunSearch, RunUpdate, StoreError};
 use crate::validation;
 use axum::extract::State;
 use pitwall_openapi::{
-    CreateRun, DeleteTag, Empty, KeyValue, LogBatch, LogInputs, LogMetric, LogOutputs, Metric, RunIdRequest,
-    RunKeyValue, RunResponse, SearchRuns, SearchRunsResponse, UpdateRun, UpdateRunResponse, ViewType,
+    CreateRun, DeleteTag, Empty, KeyValue, LogBatch, LogInputs, LogMetric, LogOutputs, Metric, RUN_NAME_TAG,
+    RunIdRequest, RunKeyValue, RunResponse, SearchRuns, SearchRunsResponse, UpdateRun, UpdateRunResponse, ViewType,
 };
 
-const RUN_NAME_TAG: &str = "mlflow.runName";
 const SEARCH_DEFAULT_MAX_RESULTS: i64 = 1000;
 const SEARCH_MAX_RESULTS: i64 = 50000;
 const RUN_ID: &[Field] = &[req("run_id", Kind::Str)];

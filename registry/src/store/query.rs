@@ -48,6 +48,19 @@ impl From<Option<String>> for Bind {
     }
 }
 
+/// Binds every value onto a `Query` or `QueryAs` (sqlx gives the two no common trait).
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {
+        $binds.iter().fold($query, |q, b| match b {
+            Bind::Int(v) => q.bind(*v),
+            Bind::Float(v) => q.bind(*v),
+            Bind::Text(v) => q.bind(v.as_str()),
+            Bind::NullInt => q.bind(None::<i64>),
+            Bind::NullText => q.bind(None::<String>),
+        })
+    };
+}
+
 /// SQL text plus its binds, in placeholder order.
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
@@ -121,13 +134,7 @@ impl Sql {
 
     /// A query ready to run; the statement is cached per connection by its text.
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        self.binds.iter().fold(sqlx::query(&self.text), |q, b| match b {
-            Bind::Int(v) => q.bind(*v),
-            Bind::Float(v) => q.bind(*v),
-            Bind::Text(v) => q.bind(v.as_str()),
-            Bind::NullInt => q.bind(None::<i64>),
-            Bind::NullText => q.bind(None::<String>),
-        })
+        bind_all!(sqlx::query(&self.text), &self.binds)
     }
 
     /// Like [`Sql::query`], decoding each row as `T`.
@@ -135,13 +142,7 @@ impl Sql {
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
-        self.binds.iter().fold(sqlx::query_as(&self.text), |q, b| match b {
-            Bind::Int(v) => q.bind(*v),
-            Bind::Float(v) => q.bind(*v),
-            Bind::Text(v) => q.bind(v.as_str()),
-            Bind::NullInt => q.bind(None::<i64>),
-            Bind::NullText => q.bind(None::<String>),
-        })
+        bind_all!(sqlx::query_as(&self.text), &self.binds)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Experiments and their tags.
 
 use super::rows::{EXPERIMENT_COLUMNS, ExperimentRow, KeyValueRow};
-use super::{Backend, SqlStore, is_unique_violation, now_millis, parse_experiment_id};
+use super::{SqlStore, is_unique_violation, now_millis, parse_experiment_id};
 use crate::store::{ExperimentSearch, ExperimentStore, Page, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{Experiment, KeyValue};
@@ -161,10 +161,7 @@ impl ExperimentStore for SqlStore {
     }
 
     async fn search_experiments(&self, search: &ExperimentSearch) -> StoreResult<Page<Experiment>> {
-        let mut sql = Sql::for_sqlite(
-            self.backend == Backend::Sqlite,
-            format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments e WHERE e.lifecycle_stage IN ("),
-        );
+        let mut sql = self.sql(format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments e WHERE e.lifecycle_stage IN ("));
         sql.bind_list(search.view_type.stages().iter().copied()).push(")");
         crate::search::experiments_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
         crate::search::experiments_order_by(&search.order_by, &mut sql)

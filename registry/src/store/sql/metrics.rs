@@ -1,7 +1,7 @@
 //! Metric history: paged per run, sampled across runs.
 
+use super::SqlStore;
 use super::rows::MetricRow;
-use super::{Backend, SqlStore};
 use crate::store::{MetricStore, Page, Sql, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{Metric, MetricWithRunId};
@@ -87,10 +87,7 @@ impl MetricStore for SqlStore {
         let mut sorted: Vec<&str> = run_ids.iter().map(String::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut sql = Sql::for_sqlite(
-            self.backend == Backend::Sqlite,
-            format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE key = "),
-        );
+        let mut sql = self.sql(format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE key = "));
         sql.bind(key).push(" AND run_uuid IN (").bind_list(sorted).push(")");
         sql.push(" ORDER BY run_uuid, timestamp, step, value LIMIT ").bind(max_results as i64);
         let mut conn = self.pool.acquire().await?;

@@ -8,7 +8,7 @@ mod metrics;
 mod rows;
 mod runs;
 
-use super::{StoreError, StoreResult, TrackingStore};
+use super::{Sql, StoreError, StoreResult, TrackingStore};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
@@ -143,6 +143,11 @@ impl SqlStore {
         };
         let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// A dynamic statement in this store's placeholder style (see [`Sql::for_sqlite`]).
+    fn sql(&self, text: impl Into<String>) -> Sql {
+        Sql::for_sqlite(self.backend == Backend::Sqlite, text)
     }
 
     fn artifact_location_for(&self, experiment_id: i64) -> String {

@@ -1,17 +1,15 @@
 //! Runs, and what is logged to them: params, tags, metrics, inputs and outputs.
 
 use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
-use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, now_millis};
+use super::{MAX_BINDS_PER_STATEMENT, SqlStore, now_millis};
 use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{
-    Dataset, DatasetInput, KeyValue, Metric, ModelInput, ModelOutput, Run, RunData, RunInfo, RunInputs, RunOutputs,
+    Dataset, DatasetInput, KeyValue, Metric, ModelInput, ModelOutput, RUN_NAME_TAG, Run, RunData, RunInfo, RunInputs,
+    RunOutputs,
 };
 use sqlx::{AnyConnection, FromRow};
 use std::collections::{BTreeMap, HashMap};
-
-/// The tag that mirrors a run's name.
-const RUN_NAME_TAG: &str = "mlflow.runName";
 
 #[derive(Debug, FromRow)]
 struct DatasetInputRow {
@@ -481,7 +479,7 @@ impl RunStore for SqlStore {
         if experiment_ids.is_empty() {
             return Ok(Page { items: Vec::new(), next_offset: None });
         }
-        let mut sql = Sql::for_sqlite(self.backend == Backend::Sqlite, format!("SELECT {RUN_COLUMNS} FROM runs r"));
+        let mut sql = self.sql(format!("SELECT {RUN_COLUMNS} FROM runs r"));
         crate::search::runs_sort_joins(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
         sql.push(" WHERE r.experiment_id IN (");
         sql.bind_list(experiment_ids).push(") AND r.lifecycle_stage IN (");
