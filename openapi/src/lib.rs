@@ -9,11 +9,13 @@
 pub mod experiments;
 pub mod json;
 pub mod metrics;
+pub mod registry;
 pub mod runs;
 pub mod server;
 
 pub use experiments::*;
 pub use metrics::*;
+pub use registry::*;
 pub use runs::*;
 pub use server::*;
 

@@ -1,15 +1,18 @@
-//! Registered model and model version search: parsing and validation.
+//! Registered model and model version search: parsing, validation and compilation to SQL
+//! over the registry tables (`registered_models rm`, `model_versions mv`).
 //!
-//! The results are complete sort and filter specifications (MLflow's defaults and
-//! tie-breakers included), ready to be compiled against the registry tables.
+//! Parsing yields complete sort and filter specifications (MLflow's defaults and
+//! tie-breakers included); compiling appends them to a statement with every value bound.
 
 use super::SearchError;
+use super::compile::push_cmp;
 use super::filter::{
     Clause, Comparison, Entity, InvalidStyle, Key, Op, RawValue, Value, attribute_or_tag_entity, check_lists,
     list_values, number_value, parse_clauses, quoted_value, split_identifier, strip_quotes, trim_backticks,
 };
 use super::order_by::{OrderKey, parse_entry};
 use super::pyrepr::{str_list_repr, str_repr, str_set_repr};
+use crate::store::query::Sql;
 
 /// The tag that marks a registered model (and its versions) as a prompt.
 pub const IS_PROMPT_TAG: &str = "mlflow.prompt.is_prompt";
@@ -270,6 +273,123 @@ pub fn parse_model_versions_order_by(order_by: &[String]) -> Result<Vec<OrderKey
         keys.push(attribute("version_number", false));
     }
     Ok(keys)
+}
+
+/// The tables a registry filter compiles against.
+struct Target {
+    /// The column behind an attribute of the filter.
+    column: fn(&str) -> &'static str,
+    /// The tag table, and the condition tying one of its rows `t` to the searched row.
+    tags: &'static str,
+    tag_join: &'static str,
+    /// The same for prompt detection, over the tag table as `p`.
+    prompt_join: &'static str,
+}
+
+const MODELS: Target = Target {
+    column: |_| "rm.name",
+    tags: "registered_model_tags",
+    tag_join: "t.name = rm.name",
+    prompt_join: "p.name = rm.name",
+};
+
+// MLflow recognises prompt versions by any version of the same model carrying the tag.
+const VERSIONS: Target = Target {
+    column: version_column,
+    tags: "model_version_tags",
+    tag_join: "t.name = mv.name AND t.version = mv.version",
+    prompt_join: "p.name = mv.name",
+};
+
+fn version_column(attribute: &str) -> &'static str {
+    match attribute {
+        "run_id" => "mv.run_id",
+        "source_path" => "mv.source",
+        "version_number" => "mv.version",
+        // Validation admits no other attribute.
+        _ => "mv.name",
+    }
+}
+
+fn push_where(f: &RegistryFilter, target: &Target, sql: &mut Sql) {
+    // Comparisons of one tag key all apply to the same tag row, as MLflow groups them.
+    let mut tag_keys: Vec<&str> = Vec::new();
+    for c in &f.comparisons {
+        match c.key.entity {
+            Entity::Tag => {
+                if !tag_keys.contains(&c.key.name.as_str()) {
+                    tag_keys.push(&c.key.name);
+                }
+            }
+            _ => {
+                sql.push(" AND (");
+                push_cmp(sql, (target.column)(&c.key.name), c.op, &c.value);
+                sql.push(")");
+            }
+        }
+    }
+    for key in tag_keys {
+        sql.push(" AND EXISTS (SELECT 1 FROM ").push(target.tags).push(" t WHERE ").push(target.tag_join);
+        sql.push(" AND t.key = ").bind(key);
+        for c in f.comparisons.iter().filter(|c| c.key.entity == Entity::Tag && c.key.name == key) {
+            sql.push(" AND ");
+            push_cmp(sql, "t.value", c.op, &c.value);
+        }
+        sql.push(")");
+    }
+    if f.exclude_prompts {
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM ").push(target.tags).push(" p WHERE ").push(target.prompt_join);
+        sql.push(" AND p.key = ").bind(IS_PROMPT_TAG).push(" AND p.value = ").bind("true").push(")");
+    }
+}
+
+/// Appends ` AND (…)` for each condition of a `registered-models/search` filter over
+/// `registered_models rm`; prompts are left out unless the filter asks for them.
+pub fn registered_models_where(filter: &str, sql: &mut Sql) -> Result<(), SearchError> {
+    let f = parse_registered_models_filter(filter)?;
+    push_where(&f, &MODELS, sql);
+    Ok(())
+}
+
+/// Appends ` AND (…)` for each condition of a `model-versions/search` filter over
+/// `model_versions mv`; versions of prompts are left out unless the filter asks for them.
+pub fn model_versions_where(filter: &str, sql: &mut Sql) -> Result<(), SearchError> {
+    let f = parse_model_versions_filter(filter)?;
+    push_where(&f, &VERSIONS, sql);
+    Ok(())
+}
+
+fn push_order(keys: &[OrderKey], column: fn(&str) -> &'static str, sql: &mut Sql) {
+    sql.push(" ORDER BY ");
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push(column(&k.key.name)).push(if k.ascending { " ASC" } else { " DESC" });
+    }
+}
+
+/// Appends the ` ORDER BY` of a registered model search over `registered_models rm`.
+pub fn registered_models_order_by(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
+    let keys = parse_registered_models_order_by(order_by)?;
+    push_order(&keys, |name| if name == "name" { "rm.name" } else { "rm.last_updated_time" }, sql);
+    Ok(())
+}
+
+/// Appends the ` ORDER BY` of a model version search over `model_versions mv`.
+pub fn model_versions_order_by(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
+    let keys = parse_model_versions_order_by(order_by)?;
+    push_order(
+        &keys,
+        |name| match name {
+            "version_number" => "mv.version",
+            "creation_timestamp" => "mv.creation_time",
+            "last_updated_timestamp" => "mv.last_updated_time",
+            _ => "mv.name",
+        },
+        sql,
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //! Handlers and pages hold an `Arc<dyn TrackingStore>`; every method that writes more than one
 //! row does so in one transaction.
 
+pub mod model_registry;
 pub mod query;
 mod sql;
 
+pub use model_registry::{ModelRegistryStore, NewModelVersion, RegistrySearch};
 pub use query::{Bind, Sql};
 pub use sql::SqlStore;
 
@@ -170,7 +172,7 @@ pub trait MetricStore: Send + Sync {
 }
 
 /// Everything the tracking API needs from a store.
-pub trait TrackingStore: ExperimentStore + RunStore + MetricStore {
+pub trait TrackingStore: ExperimentStore + RunStore + MetricStore + ModelRegistryStore {
     /// `SqlStore` for the server-info document.
     fn store_type(&self) -> &'static str {
         "SqlStore"

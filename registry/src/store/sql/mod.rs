@@ -5,6 +5,7 @@
 
 mod experiments;
 mod metrics;
+mod model_registry;
 mod rows;
 mod runs;
 
