@@ -235,6 +235,91 @@ pub fn validate_dataset_inputs(inputs: &[DatasetInput]) -> Result<(), ApiError> 
     Ok(())
 }
 
+pub const MAX_MODEL_REGISTRY_TAG_KEY_LENGTH: usize = 250;
+pub const MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH: usize = 100_000;
+pub const MAX_REGISTERED_MODEL_ALIAS_LENGTH: usize = 255;
+/// The tag holding a prompt version's text, whose length MLflow reports in its own words.
+const PROMPT_TEXT_TAG: &str = "mlflow.prompt.text";
+
+static VALID_ALIAS: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(r"^[\w\-]*$").expect("valid regex"));
+static VERSION_ALIAS: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(r"^[vV]\d+$").expect("valid regex"));
+
+/// A registered model name (`_validate_model_name`); `param` names the request field.
+pub fn validate_model_name_as(param: &str, name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid(format!("Missing value for required parameter '{param}'.")));
+    }
+    if name.contains('/') || name.contains(':') {
+        return Err(ApiError::invalid(format!("Invalid model name '{name}'. Names cannot contain '/' or ':'.")));
+    }
+    if path_not_unique(name) {
+        let reason = format!(
+            "Names may be treated as files in certain cases, and must not resolve to other names when treated as \
+             such. This name would resolve to '{}'",
+            normpath(name)
+        );
+        return Err(invalid_value_with("name", &serde_json::Value::String(name.to_owned()), &reason));
+    }
+    Ok(())
+}
+
+/// A registered model name given as `name`.
+pub fn validate_model_name(name: &str) -> Result<(), ApiError> {
+    validate_model_name_as("name", name)
+}
+
+/// A registered model tag (`_validate_registered_model_tag`).
+pub fn validate_registered_model_tag(t: &KeyValue) -> Result<(), ApiError> {
+    validate_name("key", &t.key)?;
+    length_limit("key", MAX_MODEL_REGISTRY_TAG_KEY_LENGTH, &t.key, false)?;
+    length_limit("value", MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH, &t.value, false)?;
+    Ok(())
+}
+
+/// A model version tag (`_validate_model_version_tag`).
+pub fn validate_model_version_tag(t: &KeyValue) -> Result<(), ApiError> {
+    validate_name("key", &t.key)?;
+    length_limit("key", MAX_MODEL_REGISTRY_TAG_KEY_LENGTH, &t.key, false)?;
+    if t.key == PROMPT_TEXT_TAG && char_len(&t.value) > MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH {
+        return Err(ApiError::invalid(format!(
+            "Prompt text exceeds max length of {MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH} characters."
+        )));
+    }
+    length_limit("value", MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH, &t.value, false)?;
+    Ok(())
+}
+
+/// A tag key given for deletion (`_validate_tag_name`).
+pub fn validate_tag_key(key: &str) -> Result<(), ApiError> {
+    validate_name("key", key)
+}
+
+/// An alias name (`_validate_model_alias_name`); reserved names are checked apart, because
+/// looking a version up by `latest` is allowed.
+pub fn validate_alias(alias: &str) -> Result<(), ApiError> {
+    if alias.is_empty() {
+        return Err(ApiError::invalid("Registered model alias name cannot be empty."));
+    }
+    if !VALID_ALIAS.is_match(alias) {
+        return Err(ApiError::invalid(format!(
+            "Invalid alias name: '{alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
+        )));
+    }
+    length_limit("Registered model alias name", MAX_REGISTERED_MODEL_ALIAS_LENGTH, alias, false)?;
+    Ok(())
+}
+
+/// Aliases that would shadow `models:/name@latest` or a version (`v3`).
+pub fn validate_alias_not_reserved(alias: &str) -> Result<(), ApiError> {
+    if alias.eq_ignore_ascii_case("latest") {
+        return Err(ApiError::invalid("'latest' alias name (case insensitive) is reserved."));
+    }
+    if VERSION_ALIAS.is_match(alias) {
+        return Err(ApiError::invalid(format!("Version alias name '{alias}' is reserved.")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +355,35 @@ mod tests {
         let dup = [KeyValue::new("a", "1"), KeyValue::new("a", "2")];
         let err = validate_batch(&[], &dup, &[]).unwrap_err();
         assert!(err.message.contains("Duplicate parameter keys have been submitted: ['a']"));
+    }
+
+    #[test]
+    fn registry_names_tags_and_aliases() {
+        assert!(validate_model_name("iris model-1.v2").is_ok());
+        assert_eq!(
+            validate_model_name("a/b").unwrap_err().message,
+            "Invalid model name 'a/b'. Names cannot contain '/' or ':'."
+        );
+        assert_eq!(validate_model_name("  ").unwrap_err().message, "Missing value for required parameter 'name'.");
+        assert!(validate_model_name("..").is_err());
+        assert!(validate_registered_model_tag(&KeyValue::new("k", "v".repeat(100_000))).is_ok());
+        assert_eq!(
+            validate_registered_model_tag(&KeyValue::new("k", "v".repeat(100_001))).unwrap_err().message,
+            "'value' exceeds the maximum length of 100000 characters"
+        );
+        assert!(validate_model_version_tag(&KeyValue::new("a/../b", "v")).is_err());
+        assert!(validate_alias("champion-1_a").is_ok());
+        assert_eq!(
+            validate_alias("a b").unwrap_err().message,
+            "Invalid alias name: 'a b'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
+        );
+        assert!(validate_alias(&"a".repeat(256)).is_err());
+        assert_eq!(
+            validate_alias_not_reserved("Latest").unwrap_err().message,
+            "'latest' alias name (case insensitive) is reserved."
+        );
+        assert_eq!(validate_alias_not_reserved("V12").unwrap_err().message, "Version alias name 'V12' is reserved.");
+        assert!(validate_alias_not_reserved("v1a").is_ok());
     }
 
     #[test]

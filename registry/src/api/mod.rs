@@ -2,6 +2,8 @@
 
 pub mod experiments;
 pub mod metrics;
+pub mod model_versions;
+pub mod registered_models;
 pub mod request;
 pub mod routes;
 pub mod runs;

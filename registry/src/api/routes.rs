@@ -1,7 +1,7 @@
 //! The route table: each endpoint declared once, and used for the router, the OpenAPI
 //! document and the tests.
 
-use super::{AppState, experiments, metrics, runs, server};
+use super::{AppState, experiments, metrics, model_versions, registered_models, runs, server};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -59,7 +59,7 @@ macro_rules! endpoint {
     };
 }
 
-/// Every endpoint of the tracking API.
+/// Every endpoint of the tracking API and the model registry.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         endpoint!(GET Root "/health" => server::health, "Health", None, "text"),
@@ -91,6 +91,28 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET Api "/metrics/get-history" => metrics::get_history, "GetMetricHistory", Some("GetMetricHistory"), "GetMetricHistoryResponse"),
         endpoint!(GET Api "/metrics/get-history-bulk-interval" => metrics::get_history_bulk_interval, "GetMetricHistoryBulkInterval", None, "GetMetricHistoryBulkIntervalResponse"),
         endpoint!(GET AjaxOnly "/metrics/get-history-bulk" => metrics::get_history_bulk, "GetMetricHistoryBulk", None, "MetricsWithRunIdResponse"),
+        endpoint!(POST Api "/registered-models/create" => registered_models::create, "CreateRegisteredModel", Some("CreateRegisteredModel"), "RegisteredModelResponse"),
+        endpoint!(POST Api "/registered-models/rename" => registered_models::rename, "RenameRegisteredModel", Some("RenameRegisteredModel"), "RegisteredModelResponse"),
+        endpoint!(PATCH Api "/registered-models/update" => registered_models::update, "UpdateRegisteredModel", Some("UpdateRegisteredModel"), "RegisteredModelResponse"),
+        endpoint!(DELETE Api "/registered-models/delete" => registered_models::delete, "DeleteRegisteredModel", Some("RegisteredModelName"), "Empty"),
+        endpoint!(GET Api "/registered-models/get" => registered_models::get, "GetRegisteredModel", Some("RegisteredModelName"), "RegisteredModelResponse"),
+        endpoint!(GET Api "/registered-models/search" => registered_models::search, "SearchRegisteredModels", Some("SearchRegisteredModels"), "SearchRegisteredModelsResponse"),
+        endpoint!(GET Api "/registered-models/get-latest-versions" => registered_models::get_latest_versions, "GetLatestVersions", Some("GetLatestVersions"), "ModelVersionsResponse"),
+        endpoint!(POST Api "/registered-models/get-latest-versions" => registered_models::get_latest_versions, "GetLatestVersions", Some("GetLatestVersions"), "ModelVersionsResponse"),
+        endpoint!(POST Api "/registered-models/set-tag" => registered_models::set_tag, "SetRegisteredModelTag", Some("SetRegisteredModelTag"), "Empty"),
+        endpoint!(DELETE Api "/registered-models/delete-tag" => registered_models::delete_tag, "DeleteRegisteredModelTag", Some("DeleteRegisteredModelTag"), "Empty"),
+        endpoint!(POST Api "/registered-models/alias" => registered_models::set_alias, "SetRegisteredModelAlias", Some("SetRegisteredModelAlias"), "Empty"),
+        endpoint!(DELETE Api "/registered-models/alias" => registered_models::delete_alias, "DeleteRegisteredModelAlias", Some("RegisteredModelAliasRequest"), "Empty"),
+        endpoint!(GET Api "/registered-models/alias" => registered_models::get_by_alias, "GetModelVersionByAlias", Some("RegisteredModelAliasRequest"), "ModelVersionResponse"),
+        endpoint!(POST Api "/model-versions/create" => model_versions::create, "CreateModelVersion", Some("CreateModelVersion"), "ModelVersionResponse"),
+        endpoint!(PATCH Api "/model-versions/update" => model_versions::update, "UpdateModelVersion", Some("UpdateModelVersion"), "ModelVersionResponse"),
+        endpoint!(POST Api "/model-versions/transition-stage" => model_versions::transition_stage, "TransitionModelVersionStage", Some("TransitionModelVersionStage"), "ModelVersionResponse"),
+        endpoint!(DELETE Api "/model-versions/delete" => model_versions::delete, "DeleteModelVersion", Some("ModelVersionRef"), "Empty"),
+        endpoint!(GET Api "/model-versions/get" => model_versions::get, "GetModelVersion", Some("ModelVersionRef"), "ModelVersionResponse"),
+        endpoint!(GET Api "/model-versions/get-download-uri" => model_versions::get_download_uri, "GetModelVersionDownloadUri", Some("ModelVersionRef"), "GetModelVersionDownloadUriResponse"),
+        endpoint!(GET Api "/model-versions/search" => model_versions::search, "SearchModelVersions", Some("SearchModelVersions"), "SearchModelVersionsResponse"),
+        endpoint!(POST Api "/model-versions/set-tag" => model_versions::set_tag, "SetModelVersionTag", Some("SetModelVersionTag"), "Empty"),
+        endpoint!(DELETE Api "/model-versions/delete-tag" => model_versions::delete_tag, "DeleteModelVersionTag", Some("DeleteModelVersionTag"), "Empty"),
     ]
 }
 
