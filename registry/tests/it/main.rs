@@ -3,4 +3,6 @@
 
 mod db;
 mod http;
+mod model_registry;
+mod registry_http;
 mod store;
