@@ -89,6 +89,10 @@ mod proptests {
         let _ = registry::parse_model_versions_filter(s);
         let _ = registry::parse_registered_models_order_by(&[s.to_owned()]);
         let _ = registry::parse_model_versions_order_by(&[s.to_owned()]);
+        let _ = registry::registered_models_where(s, &mut sql);
+        let _ = registry::model_versions_where(s, &mut sql);
+        let _ = registry::registered_models_order_by(&[s.to_owned()], &mut sql);
+        let _ = registry::model_versions_order_by(&[s.to_owned()], &mut sql);
         let _ = page_token::decode(Some(s));
     }
 
@@ -111,6 +115,12 @@ mod proptests {
             if runs_where(&s, &mut sql).is_ok() {
                 let placeholders = sql.text().matches('$').count();
                 prop_assert_eq!(placeholders, sql.binds().len());
+            }
+            for compile in [registry::registered_models_where, registry::model_versions_where] {
+                let mut sql = Sql::new("");
+                if compile(&s, &mut sql).is_ok() {
+                    prop_assert_eq!(sql.text().matches('$').count(), sql.binds().len());
+                }
             }
         }
     }

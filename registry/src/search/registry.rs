@@ -445,6 +445,32 @@ mod tests {
     }
 
     #[test]
+    fn filters_compile_to_bound_sql() {
+        let mut sql = Sql::new("");
+        registered_models_where("name LIKE 'a%' AND tags.k = 'v' AND tags.k != 'w'", &mut sql).unwrap();
+        assert_eq!(
+            sql.text(),
+            " AND (rm.name LIKE $1) AND EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = rm.name \
+             AND t.key = $2 AND t.value = $3 AND t.value <> $4) AND NOT EXISTS (SELECT 1 FROM \
+             registered_model_tags p WHERE p.name = rm.name AND p.key = $5 AND p.value = $6)"
+        );
+        let mut sql = Sql::new("");
+        model_versions_where("tags.`mlflow.prompt.is_prompt` = 'true' AND version_number >= 2", &mut sql).unwrap();
+        assert_eq!(
+            sql.text(),
+            " AND (mv.version >= $1) AND EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = mv.name \
+             AND t.version = mv.version AND t.key = $2 AND t.value = $3)",
+            "asking for prompts keeps them"
+        );
+        let mut sql = Sql::new("");
+        model_versions_order_by(&[], &mut sql).unwrap();
+        assert_eq!(sql.text(), " ORDER BY mv.last_updated_time DESC, mv.name ASC, mv.version DESC");
+        let mut sql = Sql::new("");
+        registered_models_order_by(&strings(&["timestamp DESC"]), &mut sql).unwrap();
+        assert_eq!(sql.text(), " ORDER BY rm.last_updated_time DESC, rm.name ASC");
+    }
+
+    #[test]
     fn prompts_are_excluded_unless_asked_for() {
         let f = models("name = 'a' AND tags.`mlflow.prompt.is_prompt` != 'true'").unwrap();
         assert!(f.exclude_prompts);
