@@ -265,6 +265,29 @@ impl SqlStore {
         Ok(Self::load_versions(conn, vec![row], true).await?.remove(0))
     }
 
+    /// Takes the model's row lock (PostgreSQL; SQLite's write gate already serialises writers),
+    /// so that writes to one model's versions, tags and aliases do not interleave: a version
+    /// deleted under a concurrent alias or tag write would otherwise fail its foreign key.
+    async fn lock_model(conn: &mut AnyConnection, name: &str) -> StoreResult<()> {
+        let locked = sqlx::query("UPDATE registered_models SET last_version = last_version WHERE name = $1")
+            .bind(name)
+            .execute(conn)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Err(model_not_found(name));
+        }
+        Ok(())
+    }
+
+    /// Locks the model, then reads the version (or fails with MLflow's version not-found error).
+    async fn lock_version(conn: &mut AnyConnection, name: &str, version: i64) -> StoreResult<VersionRow> {
+        Self::lock_model(conn, name).await.map_err(|e| match e {
+            StoreError::NotFound(_) => version_not_found(name, version),
+            e => e,
+        })?;
+        Self::version_row(conn, name, version).await
+    }
+
     async fn touch_model(conn: &mut AnyConnection, name: &str, now: i64) -> StoreResult<()> {
         sqlx::query("UPDATE registered_models SET last_updated_time = $1 WHERE name = $2")
             .bind(now)
@@ -368,7 +391,7 @@ impl ModelRegistryStore for SqlStore {
 
     async fn delete_registered_model(&self, name: &str) -> StoreResult<()> {
         let mut w = self.begin_write().await?;
-        Self::model_row(&mut w.tx, name).await?;
+        Self::lock_model(&mut w.tx, name).await?;
         // Children first, so the delete does not depend on the foreign keys' cascades.
         for table in [
             "registered_model_aliases",
@@ -515,7 +538,7 @@ impl ModelRegistryStore for SqlStore {
         let version = parse_version(version)?;
         let now = now_millis();
         let mut w = self.begin_write().await?;
-        Self::version_row(&mut w.tx, name, version).await?;
+        Self::lock_version(&mut w.tx, name, version).await?;
         for table in ["registered_model_aliases", "model_version_tags", "model_versions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE name = $1 AND version = $2"))
                 .bind(name)
@@ -545,7 +568,7 @@ impl ModelRegistryStore for SqlStore {
         let version = parse_version(version)?;
         let now = now_millis();
         let mut w = self.begin_write().await?;
-        Self::version_row(&mut w.tx, name, version).await?;
+        Self::lock_version(&mut w.tx, name, version).await?;
         if archive_existing_versions {
             sqlx::query(
                 "UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $1 \
@@ -597,7 +620,7 @@ impl ModelRegistryStore for SqlStore {
     async fn set_model_version_tag(&self, name: &str, version: &str, tag: &KeyValue) -> StoreResult<()> {
         let version = parse_version(version)?;
         let mut w = self.begin_write().await?;
-        Self::version_row(&mut w.tx, name, version).await?;
+        Self::lock_version(&mut w.tx, name, version).await?;
         sqlx::query(
             "INSERT INTO model_version_tags (name, version, key, value) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value",
@@ -629,7 +652,7 @@ impl ModelRegistryStore for SqlStore {
     async fn set_registered_model_alias(&self, name: &str, alias: &str, version: &str) -> StoreResult<()> {
         let version = parse_version(version)?;
         let mut w = self.begin_write().await?;
-        Self::version_row(&mut w.tx, name, version).await?;
+        Self::lock_version(&mut w.tx, name, version).await?;
         sqlx::query(
             "INSERT INTO registered_model_aliases (name, alias, version) VALUES ($1, $2, $3) \
              ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version",
