@@ -401,3 +401,36 @@ async fn concurrent_creates_get_distinct_numbers() {
         assert_eq!(stored.items.len(), 16, "{}: none lost", t.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_promotions_leave_one_version_in_production() {
+    for t in db::both().await {
+        let store: Arc<dyn TrackingStore> = Arc::new(t.store.clone());
+        store.create_registered_model("race", &[], None).await.unwrap();
+        for i in 0..8 {
+            store.create_model_version(version_of("race", &format!("s3://x/{i}"))).await.unwrap();
+        }
+        let tasks: Vec<_> = (1..=8)
+            .map(|v| {
+                let s = store.clone();
+                tokio::spawn(async move {
+                    s.transition_model_version_stage("race", &v.to_string(), "Production", true).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let prod = store.get_latest_versions("race", &["Production".to_owned()]).await.unwrap();
+        assert_eq!(prod.len(), 1);
+        let in_prod = store
+            .search_model_versions(&search("name = 'race'", &[], 100, None))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|v| v.current_stage == "Production")
+            .count();
+        assert_eq!(in_prod, 1, "{}: archiving is atomic with the promotion", t.name);
+    }
+}
