@@ -8,11 +8,13 @@
 
 pub mod experiments;
 pub mod json;
+pub mod logged_models;
 pub mod metrics;
 pub mod runs;
 pub mod server;
 
 pub use experiments::*;
+pub use logged_models::*;
 pub use metrics::*;
 pub use runs::*;
 pub use server::*;
