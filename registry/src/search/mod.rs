@@ -12,9 +12,10 @@ mod error;
 pub mod experiments;
 pub mod filter;
 mod lexer;
+pub mod logged_models;
 pub mod order_by;
 pub mod page_token;
-mod pyrepr;
+pub(crate) mod pyrepr;
 pub mod registry;
 pub mod runs;
 
@@ -90,6 +91,7 @@ mod proptests {
         let _ = registry::parse_registered_models_order_by(&[s.to_owned()]);
         let _ = registry::parse_model_versions_order_by(&[s.to_owned()]);
         let _ = page_token::decode(Some(s));
+        let _ = logged_models::logged_models_where(s, &[], &mut sql);
     }
 
     proptest! {

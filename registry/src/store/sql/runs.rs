@@ -369,9 +369,10 @@ impl RunStore for SqlStore {
         tags: &[KeyValue],
     ) -> StoreResult<()> {
         let mut w = self.begin_write().await?;
-        Self::active_run_row(&mut w.tx, run_id).await?;
+        let run = Self::active_run_row(&mut w.tx, run_id).await?;
         Self::insert_params(&mut w.tx, run_id, params).await?;
         Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        Self::insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
         if !tags.is_empty() {
             Self::upsert_tags(&mut w.tx, run_id, tags).await?;
         }
