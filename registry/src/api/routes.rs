@@ -1,7 +1,7 @@
 //! The route table: each endpoint declared once, and used for the router, the OpenAPI
 //! document and the tests.
 
-use super::{AppState, experiments, metrics, runs, server};
+use super::{AppState, experiments, logged_models, metrics, runs, server};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -91,6 +91,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET Api "/metrics/get-history" => metrics::get_history, "GetMetricHistory", Some("GetMetricHistory"), "GetMetricHistoryResponse"),
         endpoint!(GET Api "/metrics/get-history-bulk-interval" => metrics::get_history_bulk_interval, "GetMetricHistoryBulkInterval", None, "GetMetricHistoryBulkIntervalResponse"),
         endpoint!(GET AjaxOnly "/metrics/get-history-bulk" => metrics::get_history_bulk, "GetMetricHistoryBulk", None, "MetricsWithRunIdResponse"),
+        endpoint!(POST Api "/logged-models" => logged_models::create, "CreateLoggedModel", Some("CreateLoggedModel"), "LoggedModelResponse"),
+        endpoint!(POST Api "/logged-models/search" => logged_models::search, "SearchLoggedModels", Some("SearchLoggedModels"), "SearchLoggedModelsResponse"),
+        endpoint!(GET Api "/logged-models/{model_id}" => logged_models::get, "GetLoggedModel", None, "LoggedModelResponse"),
+        endpoint!(PATCH Api "/logged-models/{model_id}" => logged_models::finalize, "FinalizeLoggedModel", Some("FinalizeLoggedModel"), "LoggedModelResponse"),
+        endpoint!(DELETE Api "/logged-models/{model_id}" => logged_models::delete, "DeleteLoggedModel", None, "Empty"),
+        endpoint!(PATCH Api "/logged-models/{model_id}/tags" => logged_models::set_tags, "SetLoggedModelTags", Some("SetLoggedModelTags"), "Empty"),
+        endpoint!(DELETE Api "/logged-models/{model_id}/tags/{tag_key}" => logged_models::delete_tag, "DeleteLoggedModelTag", None, "Empty"),
+        endpoint!(POST Api "/logged-models/{model_id}/params" => logged_models::log_params, "LogLoggedModelParams", Some("LogLoggedModelParams"), "Empty"),
     ]
 }
 
