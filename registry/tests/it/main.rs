@@ -3,4 +3,5 @@
 
 mod db;
 mod http;
+mod logged_models;
 mod store;
