@@ -37,7 +37,8 @@ def test_initialize_finalize_get(server, tracking, experiment):
     assert model.status == LoggedModelStatus.PENDING
     assert model.experiment_id == experiment
     assert model.artifact_location == f"mlflow-artifacts:/{experiment}/models/{model.model_id}/artifacts"
-    assert model.tags == {"team": "f1"}
+    # The client adds its context tags (mlflow.user, mlflow.source.*).
+    assert model.tags["team"] == "f1" and "mlflow.user" in model.tags
     assert model.params == {"lr": "0.1"}
     assert model.model_type == "classifier"
 
@@ -66,7 +67,7 @@ def test_tags_and_params(server, tracking, experiment):
     mlflow.delete_logged_model_tag(model.model_id, "b")
     mlflow.log_model_params({"alpha": "0.5", "depth": "3"}, model_id=model.model_id)
     got = mlflow.get_logged_model(model.model_id)
-    assert got.tags == {"a": "3"}
+    assert {k: v for k, v in got.tags.items() if not k.startswith("mlflow.")} == {"a": "3"}
     assert got.params == {"alpha": "0.5", "depth": "3"}
     with pytest.raises(MlflowException, match="No tag with key 'b' found"):
         tracking.delete_logged_model_tag(model.model_id, "b")
@@ -129,10 +130,26 @@ def test_search_by_dataset(server, tracking, experiment):
     with mlflow.start_run():
         mlflow.log_metric("acc", 0.8, model_id=model.model_id, dataset=ds)
     mlflow.initialize_logged_model(name="other")
-    hits = mlflow.search_logged_models(datasets=[{"dataset_name": "eval-set"}], output_format="list")
+    hits = mlflow.search_logged_models(
+        datasets=[{"dataset_name": "eval-set", "dataset_digest": ds.digest}], output_format="list"
+    )
     assert [m.name for m in hits] == ["on_data"]
     metric = mlflow.get_logged_model(model.model_id).metrics[0]
     assert (metric.dataset_name, metric.dataset_digest) == ("eval-set", ds.digest)
+
+
+@pytest.mark.stricter
+def test_search_by_dataset_name_only(server, tracking, experiment):
+    # MLflow's handler turns a missing digest into a match on "no digest", so a dataset given by
+    # name alone finds nothing there; the proto documents the digest as optional.
+    import numpy as np
+
+    model = mlflow.initialize_logged_model(name="on_data")
+    ds = mlflow.data.from_numpy(np.array([[1.0, 2.0]]), name="eval-set")
+    with mlflow.start_run():
+        mlflow.log_metric("acc", 0.8, model_id=model.model_id, dataset=ds)
+    hits = mlflow.search_logged_models(datasets=[{"dataset_name": "eval-set"}], output_format="list")
+    assert [m.name for m in hits] == ["on_data"]
 
 
 def test_delete(server, tracking, experiment):
