@@ -1,10 +1,11 @@
 //! Logged models through the store trait, on SQLite and on PostgreSQL.
 
 use crate::db;
-use pitwall_openapi::{KeyValue, LoggedModel, LoggedModelStatus, Metric, ModelOutput};
+use pitwall_openapi::{KeyValue, LoggedModel, LoggedModelStatus, Metric, ModelInput, ModelOutput, ViewType};
 use pitwall_registry::search::logged_models::{DatasetFilter, OrderByEntry};
 use pitwall_registry::store::{
-    ExperimentStore, LoggedModelSearch, LoggedModelStore, NewLoggedModel, NewRun, RunStore, StoreError, TrackingStore,
+    ExperimentStore, LoggedModelSearch, LoggedModelStore, NewLoggedModel, NewRun, RunSearch, RunStore, StoreError,
+    TrackingStore,
 };
 
 fn kv(k: &str, v: &str) -> KeyValue {
@@ -201,6 +202,23 @@ async fn metrics_logged_with_a_model_id_appear_on_the_model() {
         assert_eq!(run.data.metrics.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["acc", "loss"]);
         assert!(run.data.metrics.iter().all(|m| m.model_id.is_none()));
         assert_eq!(run.outputs.unwrap().model_outputs, vec![ModelOutput { model_id: id.clone(), step: 0 }]);
+        // Model inputs show on runs/get, not in search answers (as MLflow); outputs show on both.
+        s.log_inputs(&run_id, &[], &[ModelInput { model_id: id.clone() }]).await.unwrap();
+        assert_eq!(s.get_run(&run_id).await.unwrap().inputs.model_inputs, vec![ModelInput { model_id: id.clone() }]);
+        let found = s
+            .search_runs(&RunSearch {
+                experiment_ids: vec![exp.clone()],
+                filter: String::new(),
+                view_type: ViewType::ActiveOnly,
+                order_by: vec![],
+                max_results: 10,
+                offset: 0,
+            })
+            .await
+            .unwrap()
+            .items;
+        assert!(found[0].inputs.model_inputs.is_empty(), "{}", t.name);
+        assert_eq!(found[0].outputs.as_ref().unwrap().model_outputs.len(), 1);
 
         // A metric naming an unknown model fails the whole batch.
         let bad = [Metric::new("other", 1.0, 9, 0), metric("acc", 0.9, 9, 0, "m-unknown", None)];

@@ -492,6 +492,11 @@ impl RunStore for SqlStore {
         let mut rows = sql.query_as::<RunRow>().fetch_all(&mut *conn).await?;
         let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
         rows.truncate(search.max_results);
-        Ok(Page { items: Self::load_runs(&mut conn, rows).await?, next_offset })
+        let mut items = Self::load_runs(&mut conn, rows).await?;
+        // MLflow's search answers with each run's model outputs but not its model inputs.
+        for run in &mut items {
+            run.inputs.model_inputs.clear();
+        }
+        Ok(Page { items, next_offset })
     }
 }
