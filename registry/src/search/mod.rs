@@ -92,6 +92,14 @@ mod proptests {
         let _ = registry::parse_model_versions_order_by(&[s.to_owned()]);
         let _ = page_token::decode(Some(s));
         let _ = logged_models::logged_models_where(s, &[], &mut sql);
+        let entry = logged_models::OrderByEntry {
+            field_name: s.to_owned(),
+            ascending: true,
+            dataset_name: None,
+            dataset_digest: None,
+        };
+        let _ = logged_models::logged_models_order_by(&[entry], &mut sql);
+        let _ = logged_models::PageToken::resume(s, &[], None, &None);
     }
 
     proptest! {
@@ -111,6 +119,16 @@ mod proptests {
         fn binds_match_placeholders(s in grammar_shaped()) {
             let mut sql = Sql::new("");
             if runs_where(&s, &mut sql).is_ok() {
+                let placeholders = sql.text().matches('$').count();
+                prop_assert_eq!(placeholders, sql.binds().len());
+            }
+        }
+
+        #[test]
+        fn logged_model_binds_match_placeholders(s in grammar_shaped()) {
+            let mut sql = Sql::new("");
+            let datasets = [logged_models::DatasetFilter { name: "d".into(), digest: Some("x".into()) }];
+            if logged_models::logged_models_where(&s, &datasets, &mut sql).is_ok() {
                 let placeholders = sql.text().matches('$').count();
                 prop_assert_eq!(placeholders, sql.binds().len());
             }
