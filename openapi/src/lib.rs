@@ -8,12 +8,14 @@
 
 pub mod experiments;
 pub mod json;
+pub mod logged_models;
 pub mod metrics;
 pub mod registry;
 pub mod runs;
 pub mod server;
 
 pub use experiments::*;
+pub use logged_models::*;
 pub use metrics::*;
 pub use registry::*;
 pub use runs::*;

@@ -126,6 +126,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Invalid(m) => ApiError::invalid(m),
             StoreError::InvalidState(m) => ApiError::new(ErrorCode::InvalidState, m),
             StoreError::Conflict(m) => ApiError::new(ErrorCode::ResourceConflict, m),
+            StoreError::BadRequest(m) => ApiError::bad_request(m),
             e @ StoreError::ParamsChanged { .. } => ApiError::invalid(e.to_string()),
             StoreError::Backend(e) => ApiError::internal(&e),
         }

@@ -83,6 +83,19 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<w::GetModelVersionDownloadUriResponse>()
         .schema_from::<w::SetModelVersionTag>()
         .schema_from::<w::DeleteModelVersionTag>()
+        .schema_from::<w::LoggedModelStatus>()
+        .schema_from::<w::LoggedModelInfo>()
+        .schema_from::<w::LoggedModelData>()
+        .schema_from::<w::LoggedModel>()
+        .schema_from::<w::LoggedModelResponse>()
+        .schema_from::<w::CreateLoggedModel>()
+        .schema_from::<w::FinalizeLoggedModel>()
+        .schema_from::<w::SetLoggedModelTags>()
+        .schema_from::<w::LogLoggedModelParams>()
+        .schema_from::<w::SearchLoggedModelsDataset>()
+        .schema_from::<w::SearchLoggedModelsOrderBy>()
+        .schema_from::<w::SearchLoggedModels>()
+        .schema_from::<w::SearchLoggedModelsResponse>()
         .build()
 }
 
@@ -102,6 +115,16 @@ pub fn openapi_json() -> String {
             _ => HttpMethod::Delete,
         };
         let mut op = OperationBuilder::new().operation_id(Some(e.rpc)).summary(Some(e.rpc));
+        // Path segments like `{model_id}` are required parameters of the operation.
+        for name in e.path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(utoipa::openapi::Required::True)
+                    .build(),
+            );
+        }
         if let Some(req) = e.request {
             if method == HttpMethod::Get {
                 op = op.parameter(

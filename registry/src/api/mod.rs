@@ -1,6 +1,7 @@
 //! The HTTP API: one module per MLflow area, and the one route table they are mounted from.
 
 pub mod experiments;
+pub mod logged_models;
 pub mod metrics;
 pub mod model_versions;
 pub mod registered_models;

@@ -1,7 +1,7 @@
 //! The route table: each endpoint declared once, and used for the router, the OpenAPI
 //! document and the tests.
 
-use super::{AppState, experiments, metrics, model_versions, registered_models, runs, server};
+use super::{AppState, experiments, logged_models, metrics, model_versions, registered_models, runs, server};
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -113,6 +113,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET Api "/model-versions/search" => model_versions::search, "SearchModelVersions", Some("SearchModelVersions"), "SearchModelVersionsResponse"),
         endpoint!(POST Api "/model-versions/set-tag" => model_versions::set_tag, "SetModelVersionTag", Some("SetModelVersionTag"), "Empty"),
         endpoint!(DELETE Api "/model-versions/delete-tag" => model_versions::delete_tag, "DeleteModelVersionTag", Some("DeleteModelVersionTag"), "Empty"),
+        endpoint!(POST Api "/logged-models" => logged_models::create, "CreateLoggedModel", Some("CreateLoggedModel"), "LoggedModelResponse"),
+        endpoint!(POST Api "/logged-models/search" => logged_models::search, "SearchLoggedModels", Some("SearchLoggedModels"), "SearchLoggedModelsResponse"),
+        endpoint!(GET Api "/logged-models/{model_id}" => logged_models::get, "GetLoggedModel", None, "LoggedModelResponse"),
+        endpoint!(PATCH Api "/logged-models/{model_id}" => logged_models::finalize, "FinalizeLoggedModel", Some("FinalizeLoggedModel"), "LoggedModelResponse"),
+        endpoint!(DELETE Api "/logged-models/{model_id}" => logged_models::delete, "DeleteLoggedModel", None, "Empty"),
+        endpoint!(PATCH Api "/logged-models/{model_id}/tags" => logged_models::set_tags, "SetLoggedModelTags", Some("SetLoggedModelTags"), "Empty"),
+        endpoint!(DELETE Api "/logged-models/{model_id}/tags/{tag_key}" => logged_models::delete_tag, "DeleteLoggedModelTag", None, "Empty"),
+        endpoint!(POST Api "/logged-models/{model_id}/params" => logged_models::log_params, "LogLoggedModelParams", Some("LogLoggedModelParams"), "Empty"),
     ]
 }
 

@@ -104,7 +104,11 @@ pub async fn log_metric(State(s): State<AppState>, raw: RawRequest) -> ApiResult
         opt("dataset_digest", Kind::Str),
     ];
     let m: LogMetric = parse(raw, &schema)?.msg;
-    let metric = Metric::new(m.key, m.value, m.timestamp, m.step);
+    let mut metric = Metric::new(m.key, m.value, m.timestamp, m.step);
+    // A metric of a logged model is recorded for that model too (MLflow 3).
+    metric.model_id = m.model_id.filter(|id| !id.is_empty());
+    metric.dataset_name = m.dataset_name.filter(|d| !d.is_empty());
+    metric.dataset_digest = m.dataset_digest.filter(|d| !d.is_empty());
     validation::validate_metric(&metric, "")?;
     s.store.log_batch(&m.run_id, &[metric], &[], &[]).await?;
     ok(Empty {})

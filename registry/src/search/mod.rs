@@ -12,9 +12,10 @@ mod error;
 pub mod experiments;
 pub mod filter;
 mod lexer;
+pub mod logged_models;
 pub mod order_by;
 pub mod page_token;
-mod pyrepr;
+pub(crate) mod pyrepr;
 pub mod registry;
 pub mod runs;
 
@@ -94,6 +95,15 @@ mod proptests {
         let _ = registry::registered_models_order_by(&[s.to_owned()], &mut sql);
         let _ = registry::model_versions_order_by(&[s.to_owned()], &mut sql);
         let _ = page_token::decode(Some(s));
+        let _ = logged_models::logged_models_where(s, &[], &mut sql);
+        let entry = logged_models::OrderByEntry {
+            field_name: s.to_owned(),
+            ascending: true,
+            dataset_name: None,
+            dataset_digest: None,
+        };
+        let _ = logged_models::logged_models_order_by(&[entry], &mut sql);
+        let _ = logged_models::PageToken::resume(s, &[], None, &None);
     }
 
     proptest! {
@@ -121,6 +131,16 @@ mod proptests {
                 if compile(&s, &mut sql).is_ok() {
                     prop_assert_eq!(sql.text().matches('$').count(), sql.binds().len());
                 }
+            }
+        }
+
+        #[test]
+        fn logged_model_binds_match_placeholders(s in grammar_shaped()) {
+            let mut sql = Sql::new("");
+            let datasets = [logged_models::DatasetFilter { name: "d".into(), digest: Some("x".into()) }];
+            if logged_models::logged_models_where(&s, &datasets, &mut sql).is_ok() {
+                let placeholders = sql.text().matches('$').count();
+                prop_assert_eq!(placeholders, sql.binds().len());
             }
         }
     }

@@ -7,6 +7,8 @@ use crate::store::query::Sql;
 
 const SQLITE_SCHEMA: &str = include_str!("../../../migrations/sqlite/20261125000001_tracking.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../../../migrations/postgres/20261125000001_tracking.sql");
+const SQLITE_LOGGED_MODELS: &str = include_str!("../../../migrations/sqlite/20261125000003_logged_models.sql");
+const POSTGRES_LOGGED_MODELS: &str = include_str!("../../../migrations/postgres/20261125000003_logged_models.sql");
 
 /// A fresh in-memory SQLite database, configured as the store configures its connections.
 pub(crate) async fn sqlite() -> AnyPool {
@@ -20,6 +22,7 @@ pub(crate) async fn sqlite() -> AnyPool {
         .await
         .expect("open sqlite");
     sqlx::raw_sql(SQLITE_SCHEMA).execute(&pool).await.expect("schema");
+    sqlx::raw_sql(SQLITE_LOGGED_MODELS).execute(&pool).await.expect("logged models schema");
     sqlx::raw_sql("PRAGMA case_sensitive_like = ON").execute(&pool).await.expect("pragma");
     pool
 }
@@ -41,6 +44,7 @@ pub(crate) async fn postgres() -> (AnyPool, String) {
     };
     let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.expect("connect db");
     sqlx::raw_sql(POSTGRES_SCHEMA).execute(&pool).await.expect("schema");
+    sqlx::raw_sql(POSTGRES_LOGGED_MODELS).execute(&pool).await.expect("logged models schema");
     (pool, name)
 }
 

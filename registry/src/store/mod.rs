@@ -4,10 +4,12 @@
 //! Handlers and pages hold an `Arc<dyn TrackingStore>`; every method that writes more than one
 //! row does so in one transaction.
 
+pub mod logged_models;
 pub mod model_registry;
 pub mod query;
 mod sql;
 
+pub use logged_models::{LoggedModelSearch, LoggedModelStore, NewLoggedModel};
 pub use model_registry::{ModelRegistryStore, NewModelVersion, RegistrySearch};
 pub use query::{Bind, Sql};
 pub use sql::SqlStore;
@@ -31,6 +33,9 @@ pub enum StoreError {
     InvalidState(String),
     #[error("{0}")]
     Conflict(String),
+    /// A write the data cannot take (MLflow answers these with `BAD_REQUEST`).
+    #[error("{0}")]
+    BadRequest(String),
     /// Params logged again with other values than they have.
     #[error("Changing param values is not allowed. Params were already logged='[{}]' for run ID='{run_id}'.", changes.iter().map(ParamChange::to_string).collect::<Vec<_>>().join(", "))]
     ParamsChanged { run_id: String, changes: Vec<ParamChange> },
@@ -172,7 +177,7 @@ pub trait MetricStore: Send + Sync {
 }
 
 /// Everything the tracking API needs from a store.
-pub trait TrackingStore: ExperimentStore + RunStore + MetricStore + ModelRegistryStore {
+pub trait TrackingStore: ExperimentStore + RunStore + MetricStore + ModelRegistryStore + LoggedModelStore {
     /// `SqlStore` for the server-info document.
     fn store_type(&self) -> &'static str {
         "SqlStore"

@@ -156,3 +156,139 @@ fn committed_openapi_document_is_current() {
         "openapi/openapi.json is stale: run `pitwall openapi > openapi/openapi.json`"
     );
 }
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(format!("/api/2.0/mlflow/{path}"));
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (s, _, b) = self.send(req.body(body).unwrap()).await;
+        (s, b)
+    }
+}
+
+#[tokio::test]
+async fn logged_model_wire_shapes_and_errors() {
+    let api = api().await;
+    let hint = " See the API docs for more information about request parameters.";
+    let (_, b) = api.post("experiments/create", json!({"name": "lm"})).await;
+    let exp = b["experiment_id"].as_str().unwrap().to_owned();
+    let (s, b) = api
+        .post("logged-models", json!({"experiment_id": exp, "name": "clf", "tags": [{"key": "t", "value": "v"}]}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let info = &b["model"]["info"];
+    let id = info["model_id"].as_str().unwrap().to_owned();
+    assert_eq!(info["status"], "LOGGED_MODEL_PENDING");
+    assert_eq!(info["model_type"], "", "unset strings are answered empty, as MLflow");
+    assert_eq!(info["source_run_id"], "");
+    assert_eq!(info["artifact_uri"], format!("mlflow-artifacts:/{exp}/models/{id}/artifacts"));
+    assert_eq!(info["tags"], json!([{"key": "t", "value": "v"}]));
+    assert_eq!(b["model"]["data"], json!({}));
+    assert!(info.get("status_message").is_none());
+
+    let (s, b) = api
+        .call("PATCH", &format!("logged-models/{id}"), Some(json!({"model_id": id, "status": "LOGGED_MODEL_READY"})))
+        .await;
+    assert_eq!((s, &b["model"]["info"]["status"]), (StatusCode::OK, &json!("LOGGED_MODEL_READY")));
+    let (s, b) = api.call("PATCH", &format!("logged-models/{id}"), Some(json!({"model_id": id}))).await;
+    assert_eq!(
+        (s, b["message"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, format!("Missing value for required parameter 'status'.{hint}").as_str())
+    );
+    let (s, b) =
+        api.call("PATCH", &format!("logged-models/{id}"), Some(json!({"model_id": id, "status": "READY"}))).await;
+    assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("INVALID_PARAMETER_VALUE")));
+    let (s, _) = api
+        .call("PATCH", &format!("logged-models/{id}/tags"), Some(json!({"tags": [{"key": "k", "value": "v"}]})))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = api
+        .call(
+            "POST",
+            &format!("logged-models/{id}/params"),
+            Some(json!({"model_id": id, "params": [{"key": "p", "value": "1"}]})),
+        )
+        .await;
+    assert_eq!((s, &b), (StatusCode::OK, &json!({})));
+    let (s, b) = api
+        .call(
+            "POST",
+            &format!("logged-models/{id}/params"),
+            Some(json!({"model_id": id, "params": [{"key": "p", "value": "2"}]})),
+        )
+        .await;
+    assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("BAD_REQUEST")));
+    let (s, b) = api.call("DELETE", &format!("logged-models/{id}/tags/nope"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(b["message"], format!("No tag with key 'nope' found for model with ID '{id}'."));
+    let (s, _) = api.call("DELETE", &format!("logged-models/{id}/tags/k"), None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, b) = api.post("logged-models/search", json!({"experiment_ids": [exp], "filter": "name = 'clf'"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["models"][0]["data"]["params"], json!([{"key": "p", "value": "1"}]));
+    assert!(b.get("next_page_token").is_none());
+    let (s, b) = api.post("logged-models/search", json!({"experiment_ids": [exp], "filter": "metric.x > 1"})).await;
+    assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("INVALID_PARAMETER_VALUE")));
+    assert_eq!(
+        b["message"],
+        "Invalid entity type: 'metric'. Expected one of ['attributes', 'metrics', 'params', 'tags']."
+    );
+    let (s, b) = api.post("logged-models/search", json!({})).await;
+    assert_eq!(
+        (s, b["message"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, format!("Missing value for required parameter 'experiment_ids'.{hint}").as_str())
+    );
+    let (s, b) = api.post("logged-models/search", json!({"experiment_ids": [exp], "order_by": ["name"]})).await;
+    assert_eq!((s, &b["message"]), (StatusCode::BAD_REQUEST, &json!("Invalid order by field name: ")));
+    let (s, b) = api.post("logged-models/search", json!({"experiment_ids": [exp], "page_token": "abc"})).await;
+    assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("INVALID_PARAMETER_VALUE")));
+
+    let (s, _) = api.call("DELETE", &format!("logged-models/{id}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = api.get(&format!("logged-models/{id}")).await;
+    assert_eq!((s, &b["error_code"]), (StatusCode::NOT_FOUND, &json!("RESOURCE_DOES_NOT_EXIST")));
+    assert_eq!(b["message"], format!("Logged model with ID '{id}' not found."));
+    let (s, _) = api.get(&format!("logged-models/{id}?allow_deleted=true")).await;
+    assert_eq!(s, StatusCode::OK);
+    let req = Request::get(format!("/ajax-api/2.0/mlflow/logged-models/{id}?allow_deleted=True"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(api.send(req).await.0, StatusCode::OK, "served under the ajax prefix too");
+    let (s, _) = api.call("POST", &format!("logged-models/{id}"), Some(json!({}))).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn log_metric_with_a_model_id_reaches_the_model() {
+    let api = api().await;
+    let (_, b) = api.post("logged-models", json!({"experiment_id": "0", "name": "m"})).await;
+    let id = b["model"]["info"]["model_id"].as_str().unwrap().to_owned();
+    let (_, b) = api.post("runs/create", json!({"experiment_id": "0"})).await;
+    let run_id = b["run"]["info"]["run_id"].as_str().unwrap().to_owned();
+    let (s, b) = api
+        .post(
+            "runs/log-metric",
+            json!({"run_id": run_id, "key": "acc", "value": 0.5, "timestamp": 7, "model_id": id, "dataset_name": "ds", "dataset_digest": "dg"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, b) = api.get(&format!("logged-models/{id}")).await;
+    assert_eq!(
+        b["model"]["data"]["metrics"],
+        json!([{"key": "acc", "value": 0.5, "timestamp": 7, "step": 0, "dataset_name": "ds", "dataset_digest": "dg", "model_id": id, "run_id": run_id}])
+    );
+    let (s, b) = api
+        .post(
+            "runs/log-metric",
+            json!({"run_id": run_id, "key": "acc", "value": 0.5, "timestamp": 8, "model_id": "m-unknown"}),
+        )
+        .await;
+    assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("BAD_REQUEST")));
+}

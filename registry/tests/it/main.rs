@@ -5,4 +5,5 @@ mod db;
 mod http;
 mod model_registry;
 mod registry_http;
+mod logged_models;
 mod store;

@@ -25,7 +25,10 @@ impl SqlStore {
             .ok_or_else(|| StoreError::NotFound(format!("No Experiment with id={experiment_id} exists")))
     }
 
-    async fn require_active_experiment(conn: &mut AnyConnection, experiment_id: &str) -> StoreResult<ExperimentRow> {
+    pub(super) async fn require_active_experiment(
+        conn: &mut AnyConnection,
+        experiment_id: &str,
+    ) -> StoreResult<ExperimentRow> {
         let row = Self::require_experiment(conn, experiment_id).await?;
         if row.lifecycle_stage != "active" {
             return Err(StoreError::Invalid(format!(

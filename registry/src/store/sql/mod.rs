@@ -4,6 +4,7 @@
 //! the engines differ ask [`Backend`].
 
 mod experiments;
+mod logged_models;
 mod metrics;
 mod model_registry;
 mod rows;

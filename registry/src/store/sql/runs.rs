@@ -369,9 +369,10 @@ impl RunStore for SqlStore {
         tags: &[KeyValue],
     ) -> StoreResult<()> {
         let mut w = self.begin_write().await?;
-        Self::active_run_row(&mut w.tx, run_id).await?;
+        let run = Self::active_run_row(&mut w.tx, run_id).await?;
         Self::insert_params(&mut w.tx, run_id, params).await?;
         Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        Self::insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
         if !tags.is_empty() {
             Self::upsert_tags(&mut w.tx, run_id, tags).await?;
         }
@@ -491,6 +492,11 @@ impl RunStore for SqlStore {
         let mut rows = sql.query_as::<RunRow>().fetch_all(&mut *conn).await?;
         let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
         rows.truncate(search.max_results);
-        Ok(Page { items: Self::load_runs(&mut conn, rows).await?, next_offset })
+        let mut items = Self::load_runs(&mut conn, rows).await?;
+        // MLflow's search answers with each run's model outputs but not its model inputs.
+        for run in &mut items {
+            run.inputs.model_inputs.clear();
+        }
+        Ok(Page { items, next_offset })
     }
 }
