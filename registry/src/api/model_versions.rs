@@ -6,7 +6,7 @@ use super::{ApiResult, AppState, ok};
 use crate::error::ApiError;
 use crate::search::page_token;
 use crate::search::registry::IS_PROMPT_TAG;
-use crate::store::{NewModelVersion, RegistrySearch, StoreError, StoreResult};
+use crate::store::{LoggedModelStore, NewModelVersion, RegistrySearch, StoreError, StoreResult};
 use crate::validation;
 use axum::extract::State;
 use pitwall_openapi::{
@@ -31,12 +31,9 @@ pub struct LoggedModelSource {
 }
 
 /// The artifact location and source run of logged model `model_id`.
-///
-/// The logged-model store is not on this branch, so no logged model is known yet.
-// TODO(lead, when merging the logged-models branch): return the model from the logged-model
-// store (its `artifact_location` and `source_run_id`), keeping its not-found error.
-pub async fn resolve_logged_model_source(_state: &AppState, model_id: &str) -> StoreResult<LoggedModelSource> {
-    Err(StoreError::NotFound(format!("Logged model with ID '{model_id}' not found.")))
+pub async fn resolve_logged_model_source(state: &AppState, model_id: &str) -> StoreResult<LoggedModelSource> {
+    let model = state.store.get_logged_model(model_id).await?;
+    Ok(LoggedModelSource { artifact_location: model.info.artifact_uri, source_run_id: model.info.source_run_id })
 }
 
 /// Python's `urllib.parse.urlparse(uri).scheme`, lower-cased; empty when there is none.
