@@ -6,12 +6,14 @@
 //! them: both snake_case and camelCase names, int64 as number or string, doubles as number or
 //! `"NaN"`/`"Infinity"`/`"-Infinity"`.
 
+pub mod artifacts;
 pub mod experiments;
 pub mod json;
 pub mod metrics;
 pub mod runs;
 pub mod server;
 
+pub use artifacts::*;
 pub use experiments::*;
 pub use metrics::*;
 pub use runs::*;
