@@ -9,6 +9,11 @@ Environment knobs (all optional):
 - PITWALL_BIN: the binary (default $CARGO_TARGET_DIR/debug/pitwall, CARGO_TARGET_DIR defaulting
   to ~/.cache/pitwall/target).
 - PITWALL_COMPAT_BACKENDS: comma list out of `sqlite,postgres` (default both).
+- PITWALL_COMPAT_ARTIFACTS: comma list out of `local,s3` (default both): where the server keeps
+  proxied artifacts. `s3` starts one moto server (`$PITWALL_VENV/bin/moto_server`) for the session
+  on 127.0.0.1, gives each server a fresh bucket and runs it with `--artifacts-destination
+  s3://BUCKET/artifacts` and MLFLOW_S3_ENDPOINT_URL / AWS_* set. Only modules marked `registry`
+  run on `s3`; the others need no artifact store and run on `local` only.
 - PITWALL_TEST_PG_URL: admin URL used to create and drop the per-server databases
   (default postgresql://postgres@127.0.0.1:5432/postgres).
 - PITWALL_COMPAT_START_TIMEOUT: seconds to wait for GET /health (default 30).
@@ -61,6 +66,76 @@ def backends() -> list[str]:
     return [b.strip() for b in raw.split(",") if b.strip()]
 
 
+def artifact_stores() -> list[str]:
+    raw = os.environ.get("PITWALL_COMPAT_ARTIFACTS", "local,s3")
+    stores = [s.strip() for s in raw.split(",") if s.strip()]
+    unknown = set(stores) - {"local", "s3"}
+    if unknown:
+        raise ValueError(f"PITWALL_COMPAT_ARTIFACTS: unknown store(s) {sorted(unknown)}")
+    return stores
+
+
+def _venv() -> Path:
+    return Path(os.environ.get("PITWALL_VENV") or Path.home() / ".cache" / "pitwall" / "venv")
+
+
+S3_ACCESS_KEY = "pitwall-compat"
+S3_SECRET_KEY = "pitwall-compat-secret"
+S3_REGION = "us-east-1"
+
+
+class MotoServer:
+    """A moto S3 server on 127.0.0.1 for the session, with a boto3 client."""
+
+    def __init__(self):
+        exe = _venv() / "bin" / "moto_server"
+        if not exe.exists():
+            pytest.fail(f"{exe} not found: run scripts/setup-python.sh")
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [str(exe), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"moto_server exited at start-up with code {self.proc.returncode}")
+            try:
+                if requests.get(self.endpoint, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        else:
+            _stop(self.proc)
+            pytest.fail("moto_server did not answer within 30 s")
+        import boto3
+
+        self.client = boto3.client(
+            "s3", endpoint_url=self.endpoint, aws_access_key_id=S3_ACCESS_KEY,
+            aws_secret_access_key=S3_SECRET_KEY, region_name=S3_REGION,
+        )
+
+    def new_bucket(self) -> str:
+        name = f"pitwall-{uuid.uuid4().hex[:12]}"
+        self.client.create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+    def server_env(self) -> dict[str, str]:
+        return {
+            "MLFLOW_S3_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+            "AWS_REGION": S3_REGION,
+        }
+
+
 PG_ADMIN_URL = os.environ.get(
     "PITWALL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -90,16 +165,22 @@ def _pg_url_for(dbname: str) -> str:
 class Server:
     """A running server under test, with small helpers for raw REST calls."""
 
-    def __init__(self, backend: str, url: str, store_uri: str, artifacts: Path, log: Path):
+    def __init__(self, backend: str, url: str, store_uri: str, artifacts: Path, log: Path,
+                 store: str = "local", moto: "MotoServer | None" = None, bucket: str | None = None):
         self.backend = backend
         self.url = url
         self.store_uri = store_uri
+        # The local artifact folder (unused when the artifacts are on S3).
         self.artifacts = artifacts
         self.log = log
+        # "local" or "s3"; with s3, the moto server and the bucket the artifacts go to.
+        self.store = store
+        self.moto = moto
+        self.bucket = bucket
         self.http = requests.Session()
 
     def __repr__(self) -> str:  # shows up in pytest ids and failure messages
-        return f"Server({self.backend} {self.url})"
+        return f"Server({self.backend} {self.store} {self.url})"
 
     def api_url(self, path: str) -> str:
         if path.startswith("/"):
@@ -187,7 +268,9 @@ def assert_error(
     return body
 
 
-def _start_server(backend: str, tmp: Path) -> tuple[subprocess.Popen, Server, str | None]:
+def _start_server(
+    backend: str, tmp: Path, store: str = "local", moto: MotoServer | None = None
+) -> tuple[subprocess.Popen, Server, str | None]:
     binary = pitwall_bin()
     if not binary.exists():
         pytest.fail(f"server binary {binary} not found: build it with `cargo build -p pitwall`")
@@ -208,14 +291,21 @@ def _start_server(backend: str, tmp: Path) -> tuple[subprocess.Popen, Server, st
     port = _free_port()
     log = tmp / "server.log"
     url = f"http://127.0.0.1:{port}"
+    bucket = None
+    destination = str(artifacts)
+    if store == "s3":
+        bucket = moto.new_bucket()
+        destination = f"s3://{bucket}/artifacts"
     cmd = [
         str(binary), "server",
         "--host", "127.0.0.1",
         "--port", str(port),
         "--backend-store-uri", store_uri,
-        "--artifacts-destination", str(artifacts),
+        "--artifacts-destination", destination,
     ]
     env = dict(os.environ)
+    if store == "s3":
+        env.update(moto.server_env())
     env.setdefault("RUST_LOG", "info")
     env.setdefault("RUST_BACKTRACE", "1")
     with open(log, "wb") as logf:
@@ -223,7 +313,7 @@ def _start_server(backend: str, tmp: Path) -> tuple[subprocess.Popen, Server, st
             cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=tmp, env=env, start_new_session=True,
         )
-    server = Server(backend, url, store_uri, artifacts, log)
+    server = Server(backend, url, store_uri, artifacts, log, store, moto, bucket)
     deadline = time.monotonic() + float(os.environ.get("PITWALL_COMPAT_START_TIMEOUT", "30"))
     last = None
     while time.monotonic() < deadline:
@@ -263,12 +353,36 @@ def _drop_db(dbname: str) -> None:
         pass
 
 
-@pytest.fixture(scope="module", params=backends())
+def pytest_generate_tests(metafunc):
+    """Each module runs once per backend; modules marked `registry` also once per artifact store."""
+    if "server" not in metafunc.fixturenames:
+        return
+    stores = artifact_stores()
+    if metafunc.definition.get_closest_marker("registry") is None:
+        stores = stores[:1]
+    params, ids = [], []
+    for backend in backends():
+        for store in stores:
+            params.append((backend, store))
+            ids.append(backend if store == "local" else f"{backend}-{store}")
+    metafunc.parametrize("server", params, ids=ids, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def moto(request):
+    """The session's S3 server, started on first use."""
+    srv = MotoServer()
+    yield srv
+    _stop(srv.proc)
+
+
+@pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    """A fresh server for this module on one backend (each module runs once per backend)."""
-    backend = request.param
-    tmp = tmp_path_factory.mktemp(f"{backend}-{request.module.__name__}")
-    proc, srv, dbname = _start_server(backend, tmp)
+    """A fresh server for this module on one backend and artifact store."""
+    backend, store = request.param
+    moto = request.getfixturevalue("moto") if store == "s3" else None
+    tmp = tmp_path_factory.mktemp(f"{backend}-{store}-{request.module.__name__}")
+    proc, srv, dbname = _start_server(backend, tmp, store, moto)
     yield srv
     crashed = proc.poll()
     _stop(proc)

@@ -6,6 +6,7 @@
 //! them: both snake_case and camelCase names, int64 as number or string, doubles as number or
 //! `"NaN"`/`"Infinity"`/`"-Infinity"`.
 
+pub mod artifacts;
 pub mod experiments;
 pub mod json;
 pub mod logged_models;
@@ -14,6 +15,7 @@ pub mod registry;
 pub mod runs;
 pub mod server;
 
+pub use artifacts::*;
 pub use experiments::*;
 pub use logged_models::*;
 pub use metrics::*;

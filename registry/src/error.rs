@@ -138,3 +138,24 @@ impl From<crate::search::SearchError> for ApiError {
         ApiError::invalid(e.to_string())
     }
 }
+
+impl From<crate::artifacts::ArtifactError> for ApiError {
+    fn from(e: crate::artifacts::ArtifactError) -> Self {
+        use crate::artifacts::ArtifactError;
+        match e {
+            ArtifactError::InvalidPath { .. } => ApiError::invalid(crate::artifacts::INVALID_PATH),
+            ArtifactError::NotFound(m) => ApiError::not_found(m),
+            ArtifactError::Invalid(m) => ApiError::invalid(m),
+            e @ (ArtifactError::MultipartUploadUnsupported | ArtifactError::MultipartDownloadUnsupported) => {
+                ApiError::new(ErrorCode::NotImplemented, e.to_string())
+            }
+            e @ ArtifactError::Interrupted { .. } => ApiError::bad_request(e.to_string()),
+            ArtifactError::Store(object_store::Error::NotFound { path, .. }) => {
+                ApiError::not_found(format!("Artifact '{path}' does not exist."))
+            }
+            e @ (ArtifactError::Store(_) | ArtifactError::Io(_) | ArtifactError::Config { .. }) => {
+                ApiError::internal(&e)
+            }
+        }
+    }
+}

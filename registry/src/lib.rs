@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod artifacts;
 pub mod config;
 pub mod error;
 pub mod names;
@@ -24,11 +25,9 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use error::{ApiError, ErrorCode};
 use std::sync::Arc;
-use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest JSON request body accepted (MLflow caps a log-batch at about 1 MB; this leaves room
@@ -47,7 +46,6 @@ pub fn app(state: AppState) -> Router {
             ApiError::new(ErrorCode::InternalError, "Internal error: the request handler panicked; see the server log.")
                 .into_response()
         }))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(300)))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("SAMEORIGIN"),
@@ -77,9 +75,15 @@ async fn method_not_allowed() -> Response {
 /// Opens the store named by `config` and serves until SIGTERM or Ctrl-C.
 pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     let store = store::SqlStore::connect(&config.backend_store_uri, &config.default_artifact_root()).await?;
+    let artifacts = artifacts::ArtifactRepo::open(&config.artifacts_destination, &config.s3)?;
+    tracing::info!(destination = %artifacts.destination(), "artifact store");
     let state = AppState {
         store: Arc::new(store),
-        settings: Arc::new(Settings { serve_artifacts: config.serve_artifacts(), multipart_uploads: false }),
+        settings: Arc::new(Settings {
+            serve_artifacts: config.serve_artifacts(),
+            multipart_uploads: config.serve_artifacts() && artifacts.supports_multipart(),
+        }),
+        artifacts: Arc::new(artifacts),
     };
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await
@@ -95,6 +99,8 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
 pub enum ServeError {
     #[error("cannot open the backend store: {0}")]
     Store(#[from] store::StoreError),
+    #[error("cannot open the artifact store: {0}")]
+    Artifacts(#[from] artifacts::ArtifactError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
     #[error(transparent)]

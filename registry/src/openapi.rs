@@ -96,6 +96,28 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<w::SearchLoggedModelsOrderBy>()
         .schema_from::<w::SearchLoggedModels>()
         .schema_from::<w::SearchLoggedModelsResponse>()
+        .schema_from::<w::FileInfo>()
+        .schema_from::<w::ListArtifacts>()
+        .schema_from::<w::ListArtifactsResponse>()
+        .schema_from::<w::ListProxiedArtifacts>()
+        .schema_from::<w::ListProxiedArtifactsResponse>()
+        .schema_from::<w::CreateMultipartUpload>()
+        .schema_from::<w::MultipartUploadCredential>()
+        .schema_from::<w::CreateMultipartUploadResponse>()
+        .schema_from::<w::MultipartUploadPart>()
+        .schema_from::<w::CompleteMultipartUpload>()
+        .schema_from::<w::AbortMultipartUpload>()
+        .schema_from::<w::PresignedDownloadUrl>()
+        .build()
+}
+
+/// The request or response "type" of endpoints that move raw bytes.
+const BYTES: &str = "bytes";
+
+fn binary() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary)))
         .build()
 }
 
@@ -115,18 +137,26 @@ pub fn openapi_json() -> String {
             _ => HttpMethod::Delete,
         };
         let mut op = OperationBuilder::new().operation_id(Some(e.rpc)).summary(Some(e.rpc));
-        // Path segments like `{model_id}` are required parameters of the operation.
+        // Path segments like `{model_id}` or `{*path}` are required parameters of the operation.
         for name in e.path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
-            op = op.parameter(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Path)
-                    .required(utoipa::openapi::Required::True)
-                    .build(),
-            );
+            let artifact_path = name.starts_with('*');
+            let mut param = ParameterBuilder::new()
+                .name(name.trim_start_matches('*'))
+                .parameter_in(ParameterIn::Path)
+                .required(utoipa::openapi::Required::True);
+            if artifact_path {
+                param = param.description(Some("An artifact path relative to the artifact root ('/'-separated)"));
+            }
+            op = op.parameter(param.build());
         }
         if let Some(req) = e.request {
-            if method == HttpMethod::Get {
+            if req == BYTES {
+                op = op.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content("application/octet-stream", ContentBuilder::new().schema(Some(binary())).build())
+                        .build(),
+                ));
+            } else if method == HttpMethod::Get {
                 op = op.parameter(
                     ParameterBuilder::new()
                         .name("fields")
@@ -144,6 +174,11 @@ pub fn openapi_json() -> String {
         }
         let ok = if e.response == "text" {
             ResponseBuilder::new().description("plain text").build()
+        } else if e.response == BYTES {
+            ResponseBuilder::new()
+                .description("the file's bytes")
+                .content("application/octet-stream", ContentBuilder::new().schema(Some(binary())).build())
+                .build()
         } else {
             ResponseBuilder::new()
                 .description("success")
@@ -155,7 +190,7 @@ pub fn openapi_json() -> String {
             .content("application/json", ContentBuilder::new().schema(Some(schema_ref("ErrorResponse"))).build())
             .build();
         let op = op.response("200", ok).response("400", err.clone()).response("404", err).build();
-        for path in e.paths() {
+        for path in e.doc_paths() {
             paths = paths.path(path, utoipa::openapi::PathItem::new(method.clone(), op.clone()));
         }
     }

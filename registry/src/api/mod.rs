@@ -1,5 +1,6 @@
 //! The HTTP API: one module per MLflow area, and the one route table they are mounted from.
 
+pub mod artifacts;
 pub mod experiments;
 pub mod logged_models;
 pub mod metrics;
@@ -10,6 +11,7 @@ pub mod routes;
 pub mod runs;
 pub mod server;
 
+use crate::artifacts::ArtifactRepo;
 use crate::error::ApiError;
 use crate::store::TrackingStore;
 use axum::Json;
@@ -21,6 +23,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn TrackingStore>,
     pub settings: Arc<Settings>,
+    /// Where proxied artifacts are read and written.
+    pub artifacts: Arc<ArtifactRepo>,
 }
 
 /// Server settings the API answers with.

@@ -1,14 +1,24 @@
 //! The route table: each endpoint declared once, and used for the router, the OpenAPI
 //! document and the tests.
 
-use super::{AppState, experiments, logged_models, metrics, model_versions, registered_models, runs, server};
+use super::{AppState, artifacts, experiments, logged_models, metrics, model_versions, registered_models, runs, server};
 use axum::Router;
-use axum::http::Method;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode};
 use axum::routing::{MethodFilter, MethodRouter, on};
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
 
 /// MLflow's REST prefixes: the API and the same API as the web UI calls it.
 pub const API_PREFIX: &str = "/api/2.0/mlflow";
 pub const AJAX_PREFIX: &str = "/ajax-api/2.0/mlflow";
+/// The artifact proxy's prefixes (`mlflow_artifacts.proto`), mounted the same two ways.
+pub const ARTIFACTS_PREFIX: &str = "/api/2.0/mlflow-artifacts";
+pub const AJAX_ARTIFACTS_PREFIX: &str = "/ajax-api/2.0/mlflow-artifacts";
+
+/// Longest a request with a JSON body may take. Streaming endpoints are exempt: a large
+/// artifact may take longer to move, and their bodies have an idle timeout instead.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Where an endpoint is mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +29,8 @@ pub enum Mount {
     AjaxOnly,
     /// At the path as written.
     Root,
+    /// Under `/api/2.0/mlflow-artifacts` and `/ajax-api/2.0/mlflow-artifacts`.
+    Artifacts,
 }
 
 /// One endpoint: what it answers, where, and what it reads and writes on the wire.
@@ -31,6 +43,9 @@ pub struct Endpoint {
     /// Wire type names of the request and response (schemas of the OpenAPI document).
     pub request: Option<&'static str>,
     pub response: &'static str,
+    /// Whether the endpoint streams a raw body (artifact bytes) rather than JSON: no body-size
+    /// limit and no request timeout apply to it.
+    pub streaming: bool,
     route: fn() -> MethodRouter<AppState>,
 }
 
@@ -41,11 +56,17 @@ impl Endpoint {
             Mount::Api => vec![format!("{API_PREFIX}{}", self.path), format!("{AJAX_PREFIX}{}", self.path)],
             Mount::AjaxOnly => vec![format!("{AJAX_PREFIX}{}", self.path)],
             Mount::Root => vec![self.path.to_owned()],
+            Mount::Artifacts => {
+                vec![format!("{ARTIFACTS_PREFIX}{}", self.path), format!("{AJAX_ARTIFACTS_PREFIX}{}", self.path)]
+            }
         }
     }
 }
 
 macro_rules! endpoint {
+    (stream $method:ident $mount:ident $path:literal => $handler:path, $rpc:literal, $req:expr, $resp:literal) => {
+        Endpoint { streaming: true, ..endpoint!($method $mount $path => $handler, $rpc, $req, $resp) }
+    };
     ($method:ident $mount:ident $path:literal => $handler:path, $rpc:literal, $req:expr, $resp:literal) => {
         Endpoint {
             method: Method::$method,
@@ -54,6 +75,7 @@ macro_rules! endpoint {
             rpc: $rpc,
             request: $req,
             response: $resp,
+            streaming: false,
             route: || on(MethodFilter::try_from(Method::$method).expect("standard method"), $handler),
         }
     };
@@ -121,12 +143,40 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH Api "/logged-models/{model_id}/tags" => logged_models::set_tags, "SetLoggedModelTags", Some("SetLoggedModelTags"), "Empty"),
         endpoint!(DELETE Api "/logged-models/{model_id}/tags/{tag_key}" => logged_models::delete_tag, "DeleteLoggedModelTag", None, "Empty"),
         endpoint!(POST Api "/logged-models/{model_id}/params" => logged_models::log_params, "LogLoggedModelParams", Some("LogLoggedModelParams"), "Empty"),
+        endpoint!(GET Api "/artifacts/list" => artifacts::list_run_artifacts, "ListArtifacts", Some("ListArtifacts"), "ListArtifactsResponse"),
+        endpoint!(stream GET Root "/get-artifact" => artifacts::get_artifact, "GetArtifact", None, "bytes"),
+        endpoint!(GET Artifacts "/artifacts" => artifacts::list, "ListProxiedArtifacts", Some("ListProxiedArtifacts"), "ListProxiedArtifactsResponse"),
+        endpoint!(stream GET Artifacts "/artifacts/{*path}" => artifacts::download, "DownloadArtifact", None, "bytes"),
+        endpoint!(stream PUT Artifacts "/artifacts/{*path}" => artifacts::upload, "UploadArtifact", Some("bytes"), "Empty"),
+        endpoint!(DELETE Artifacts "/artifacts/{*path}" => artifacts::delete, "DeleteArtifact", None, "Empty"),
+        endpoint!(POST Artifacts "/mpu/create/{*path}" => artifacts::mpu_create, "CreateMultipartUpload", Some("CreateMultipartUpload"), "CreateMultipartUploadResponse"),
+        endpoint!(POST Artifacts "/mpu/complete/{*path}" => artifacts::mpu_complete, "CompleteMultipartUpload", Some("CompleteMultipartUpload"), "Empty"),
+        endpoint!(POST Artifacts "/mpu/abort/{*path}" => artifacts::mpu_abort, "AbortMultipartUpload", Some("AbortMultipartUpload"), "Empty"),
+        endpoint!(stream PUT Artifacts "/mpu/upload-part/{*path}" => artifacts::upload_part, "UploadMultipartPart", Some("bytes"), "Empty"),
+        endpoint!(GET Artifacts "/presigned/{*path}" => artifacts::presigned, "GetPresignedDownloadUrl", None, "PresignedDownloadUrl"),
     ]
+}
+
+impl Endpoint {
+    /// The paths as the OpenAPI document writes them: a trailing `{*path}` (any number of
+    /// segments) becomes the template parameter `{path}`.
+    pub fn doc_paths(&self) -> Vec<String> {
+        self.paths().into_iter().map(|p| p.replace("{*path}", "{path}")).collect()
+    }
+
+    /// The handler with the layers its kind of body needs.
+    fn method_router(&self) -> MethodRouter<AppState> {
+        if self.streaming {
+            (self.route)().layer(DefaultBodyLimit::disable())
+        } else {
+            (self.route)().layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        }
+    }
 }
 
 /// The router of every endpoint, under each of its paths.
 pub fn router() -> Router<AppState> {
     endpoints().into_iter().fold(Router::new(), |router, e| {
-        e.paths().into_iter().fold(router, |router, path| router.route(&path, (e.route)()))
+        e.paths().into_iter().fold(router, |router, path| router.route(&path, e.method_router()))
     })
 }

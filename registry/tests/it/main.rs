@@ -1,9 +1,12 @@
 //! Integration tests of the registry: the store conformance suite on SQLite and PostgreSQL,
 //! and the HTTP API driven in process.
 
+mod artifacts;
 mod db;
 mod http;
 mod model_registry;
 mod registry_http;
 mod logged_models;
+#[path = "../../../feature-store/tests/it/s3_server.rs"]
+mod s3_server;
 mod store;
