@@ -25,6 +25,15 @@ pub struct ListArtifacts {
     pub page_token: Option<String>,
 }
 
+/// `ListLoggedModelArtifacts`: a directory of a logged model's artifacts (root when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ListLoggedModelArtifacts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_directory_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_token: Option<String>,
+}
+
 /// The answer of `artifacts/list`; `files` is omitted when empty, as MLflow does.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ListArtifactsResponse {

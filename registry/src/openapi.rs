@@ -99,6 +99,7 @@ fn components() -> utoipa::openapi::Components {
         .schema_from::<w::FileInfo>()
         .schema_from::<w::ListArtifacts>()
         .schema_from::<w::ListArtifactsResponse>()
+        .schema_from::<w::ListLoggedModelArtifacts>()
         .schema_from::<w::ListProxiedArtifacts>()
         .schema_from::<w::ListProxiedArtifactsResponse>()
         .schema_from::<w::CreateMultipartUpload>()

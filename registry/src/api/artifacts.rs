@@ -8,6 +8,7 @@ use super::request::{Fields, Kind, RawRequest, missing_value, opt, parse, req};
 use super::{ApiResult, AppState, ok};
 use crate::artifacts::{ArtifactPath, ArtifactRepo, MultipartPart, mime};
 use crate::error::{ApiError, ErrorCode};
+use crate::store::{LoggedModelStore, ModelRegistryStore};
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -15,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pitwall_openapi::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, CreateMultipartUploadResponse, Empty,
-    FileInfo, ListArtifacts, ListArtifactsResponse, ListProxiedArtifactsResponse, MultipartUploadCredential,
+    FileInfo, ListArtifacts, ListArtifactsResponse, ListLoggedModelArtifacts, ListProxiedArtifactsResponse, MultipartUploadCredential,
     PresignedDownloadUrl,
 };
 use std::collections::BTreeMap;
@@ -365,6 +366,58 @@ pub async fn get_artifact(State(s): State<AppState>, uri: Uri) -> Response {
         let path = ArtifactPath::parse(fields.str("path").ok_or_else(|| missing_value("path"))?)?;
         let run = s.store.get_run(run_id).await?;
         let root = proxied_root(&s.artifacts, &run.info.artifact_uri)?;
+        serve_artifact_file(&s.artifacts, &root.join(&path)).await
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The required, non-empty query parameter `name`.
+fn required<'a>(fields: &'a Fields, name: &str) -> Result<&'a str, ApiError> {
+    fields.str(name).filter(|v| !v.is_empty()).ok_or_else(|| missing_value(name))
+}
+
+/// GET `/model-versions/get-artifact?name=&version=&path=`: a file of a registered model
+/// version, for the web UI.
+pub async fn get_model_version_artifact(State(s): State<AppState>, uri: Uri) -> Response {
+    let result = async {
+        let fields = Fields::from_query(uri.query().unwrap_or(""));
+        let name = required(&fields, "name")?;
+        let version = required(&fields, "version")?;
+        let path = ArtifactPath::parse(required(&fields, "path")?)?;
+        let location = s.store.get_model_version_download_uri(name, version).await?;
+        let root = proxied_root(&s.artifacts, &location)?;
+        serve_artifact_file(&s.artifacts, &root.join(&path)).await
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `ListLoggedModelArtifacts`: GET `/mlflow/logged-models/{model_id}/artifacts/directories`
+/// with an optional `artifact_directory_path`.
+pub async fn list_logged_model_artifacts(
+    State(s): State<AppState>,
+    Path(model_id): Path<String>,
+    raw: RawRequest,
+) -> ApiResult<ListArtifactsResponse> {
+    let schema = [opt("artifact_directory_path", Kind::Str), opt("page_token", Kind::Str)];
+    let m: ListLoggedModelArtifacts = parse(raw, &schema)?.msg;
+    let rel = ArtifactPath::parse_opt(m.artifact_directory_path.as_deref())?;
+    let model = s.store.get_logged_model(&model_id).await?;
+    let root_uri = model.info.artifact_uri;
+    let root = proxied_root(&s.artifacts, &root_uri)?;
+    let files = list_relative(&s.artifacts, &root, &rel).await?;
+    ok(ListArtifactsResponse { root_uri: Some(root_uri), files, next_page_token: None })
+}
+
+/// GET `/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files?artifact_file_path=`: a
+/// logged model's file, for the web UI.
+pub async fn get_logged_model_artifact(State(s): State<AppState>, Path(model_id): Path<String>, uri: Uri) -> Response {
+    let result = async {
+        let fields = Fields::from_query(uri.query().unwrap_or(""));
+        let path = ArtifactPath::parse(required(&fields, "artifact_file_path")?)?;
+        let model = s.store.get_logged_model(&model_id).await?;
+        let root = proxied_root(&s.artifacts, &model.info.artifact_uri)?;
         serve_artifact_file(&s.artifacts, &root.join(&path)).await
     }
     .await;
