@@ -26,7 +26,7 @@ pub use error::SearchError;
 pub use experiments::{experiments_order_by, experiments_where};
 pub use filter::{Comparison, Entity, Key, Op, Value};
 pub use order_by::OrderKey;
-pub use runs::{runs_order_by, runs_sort_joins, runs_where};
+pub use runs::{RunOrder, runs_order_by, runs_sort_joins, runs_where};
 
 #[cfg(test)]
 mod proptests {

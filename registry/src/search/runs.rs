@@ -280,81 +280,126 @@ fn sort_alias(i: usize) -> String {
     format!("sk{i}")
 }
 
-/// The `LEFT JOIN`s that bring each metric, param or tag sort key of `order_by` beside its run,
-/// to be placed after `FROM runs r`. A join lets the database read each key once for all rows
-/// instead of probing it row by row.
-pub fn runs_sort_joins(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
-    for (i, k) in parse_order_by(order_by)?.iter().enumerate() {
-        let table = match k.key.entity {
-            Entity::Metric => "latest_metrics",
-            Entity::Param => "params",
-            Entity::Tag => "tags",
-            Entity::Attribute | Entity::Dataset => continue,
-        };
-        let alias = sort_alias(i);
-        sql.push(&format!(" LEFT JOIN {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = "))
-            .bind(k.key.name.as_str());
-    }
-    Ok(())
+/// A validated run `order_by`, compiled into the joins and the `ORDER BY` of one statement.
+///
+/// MLflow sorts runs that lack a metric, or hold NaN for it, after every run with a number. So
+/// the runs that have a number for a leading metric key come first, in the order of that
+/// number: [`RunOrder::numbers_only`] selects exactly that prefix with an inner join, which an
+/// index on `latest_metrics (key, is_nan, value)` can feed in order, so the database stops after
+/// one page instead of sorting the whole experiment.
+#[derive(Debug, Clone)]
+pub struct RunOrder {
+    keys: Vec<OrderKey>,
+    numbers_only: bool,
 }
 
-/// Appends ` ORDER BY …` for run `order_by` entries, then MLflow's tie-breakers
-/// (`start_time DESC` unless already sorted on, then `run_uuid`). Sort keys on metrics, params and
-/// tags read the tables joined by [`runs_sort_joins`], which must be added to the same statement. Missing values sort last;
-/// among metrics, NaN sorts after every number and before missing.
-pub fn runs_order_by(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
-    let keys = parse_order_by(order_by)?;
-    sql.push(" ORDER BY ");
-    for (i, k) in keys.iter().enumerate() {
-        let name = k.key.name.as_str();
-        match k.key.entity {
-            Entity::Attribute => {
-                let (col, nullable) = run_column(name);
-                if nullable {
+impl RunOrder {
+    pub fn parse(order_by: &[String]) -> Result<RunOrder, SearchError> {
+        Ok(RunOrder { keys: parse_order_by(order_by)?, numbers_only: false })
+    }
+
+    /// Whether the first sort key is a metric.
+    pub fn leads_with_metric(&self) -> bool {
+        self.keys.first().is_some_and(|k| k.key.entity == Entity::Metric)
+    }
+
+    /// The same order over only the runs with a number for the leading metric: a prefix of the
+    /// full order. Without a leading metric, the order is unchanged.
+    pub fn numbers_only(&self) -> RunOrder {
+        RunOrder { keys: self.keys.clone(), numbers_only: self.leads_with_metric() }
+    }
+
+    /// The joins that bring each metric, param or tag sort key beside its run, to be placed
+    /// after `FROM runs r`. A join lets the database read each key once for all rows instead of
+    /// probing it row by row.
+    pub fn push_joins(&self, sql: &mut Sql) {
+        for (i, k) in self.keys.iter().enumerate() {
+            let table = match k.key.entity {
+                Entity::Metric => "latest_metrics",
+                Entity::Param => "params",
+                Entity::Tag => "tags",
+                Entity::Attribute | Entity::Dataset => continue,
+            };
+            let alias = sort_alias(i);
+            let join = if i == 0 && self.numbers_only { "JOIN" } else { "LEFT JOIN" };
+            sql.push(&format!(" {join} {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = "))
+                .bind(k.key.name.as_str());
+            if i == 0 && self.numbers_only {
+                sql.push(&format!(" AND {alias}.is_nan = 0"));
+            }
+        }
+    }
+
+    /// ` ORDER BY …` for the keys, then MLflow's tie-breakers (`start_time DESC` unless already
+    /// sorted on, then `run_uuid`). Missing values sort last; among metrics, NaN sorts after
+    /// every number and before missing.
+    pub fn push_order_by(&self, sql: &mut Sql) {
+        sql.push(" ORDER BY ");
+        for (i, k) in self.keys.iter().enumerate() {
+            match k.key.entity {
+                Entity::Attribute => {
+                    let (col, nullable) = run_column(&k.key.name);
+                    if nullable {
+                        push_nulls_last(
+                            sql,
+                            &mut |s: &mut Sql| {
+                                s.push(col);
+                            },
+                            k.ascending,
+                        );
+                    } else {
+                        sql.push(col).push(if k.ascending { "" } else { " DESC" });
+                    }
+                }
+                Entity::Metric => {
+                    let alias = sort_alias(i);
+                    if !(i == 0 && self.numbers_only) {
+                        // 0 for a number, 1 for NaN, 2 for no such metric.
+                        sql.push(&format!("CASE WHEN {alias}.run_uuid IS NULL THEN 2 ELSE {alias}.is_nan END, "));
+                    }
+                    sql.push(&format!("{alias}.value"));
+                    sql.push(if k.ascending { "" } else { " DESC" });
+                }
+                Entity::Param | Entity::Tag => {
+                    let column = format!("{}.value", sort_alias(i));
                     push_nulls_last(
                         sql,
                         &mut |s: &mut Sql| {
-                            s.push(col);
+                            s.push(&column);
                         },
                         k.ascending,
                     );
-                } else {
-                    sql.push(col).push(if k.ascending { "" } else { " DESC" });
                 }
+                // Rejected by parse_order_by.
+                Entity::Dataset => continue,
             }
-            Entity::Metric => {
-                let alias = sort_alias(i);
-                // 0 for a number, 1 for NaN, 2 for no such metric.
-                sql.push(&format!("CASE WHEN {alias}.run_uuid IS NULL THEN 2 ELSE {alias}.is_nan END, {alias}.value"));
-                sql.push(if k.ascending { "" } else { " DESC" });
-            }
-            Entity::Param | Entity::Tag => {
-                let column = format!("{}.value", sort_alias(i));
-                push_nulls_last(
-                    sql,
-                    &mut |s: &mut Sql| {
-                        s.push(&column);
-                    },
-                    k.ascending,
-                );
-            }
-            // Rejected by parse_order_by.
-            Entity::Dataset => continue,
+            sql.push(", ");
         }
-        sql.push(", ");
+        let sorted_on_start = self.keys.iter().any(|k| k.key.entity == Entity::Attribute && k.key.name == "start_time");
+        if !sorted_on_start {
+            push_nulls_last(
+                sql,
+                &mut |s: &mut Sql| {
+                    s.push("r.start_time");
+                },
+                false,
+            );
+            sql.push(", ");
+        }
+        sql.push("r.run_uuid");
     }
-    let sorted_on_start = keys.iter().any(|k| k.key.entity == Entity::Attribute && k.key.name == "start_time");
-    if !sorted_on_start {
-        push_nulls_last(
-            sql,
-            &mut |s: &mut Sql| {
-                s.push("r.start_time");
-            },
-            false,
-        );
-        sql.push(", ");
-    }
-    sql.push("r.run_uuid");
+}
+
+/// [`RunOrder::push_joins`] for raw `order_by` entries.
+pub fn runs_sort_joins(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
+    RunOrder::parse(order_by)?.push_joins(sql);
+    Ok(())
+}
+
+/// [`RunOrder::push_order_by`] for raw `order_by` entries; the statement must hold the joins of
+/// [`runs_sort_joins`].
+pub fn runs_order_by(order_by: &[String], sql: &mut Sql) -> Result<(), SearchError> {
+    RunOrder::parse(order_by)?.push_order_by(sql);
     Ok(())
 }
 

@@ -225,6 +225,52 @@ async fn run_search_filters_and_orders() {
     }
 }
 
+/// Pages of a metric-ordered search must join up across the runs with a number, with NaN and
+/// without the metric, in both directions, whichever way each page is read.
+#[tokio::test]
+async fn metric_ordered_pages_cross_nan_and_missing() {
+    for t in db::both().await {
+        let s = &t.store;
+        let exp = s.create_experiment("pages", None, &[]).await.unwrap();
+        // (name, acc): four numbers with a tie, two NaN, two without the metric.
+        let runs = [
+            ("a", Some(0.3)),
+            ("b", Some(0.9)),
+            ("c", None),
+            ("d", Some(f64::NAN)),
+            ("e", Some(0.3)),
+            ("f", Some(0.1)),
+            ("g", None),
+            ("h", Some(f64::NAN)),
+        ];
+        for (i, (name, acc)) in runs.iter().enumerate() {
+            let run = s.create_run(new_run(&exp, name, 1000 + i as i64)).await.unwrap().info.run_id;
+            if let Some(v) = acc {
+                s.log_batch(&run, &[Metric::new("acc", *v, 1, 0)], &[], &[]).await.unwrap();
+            }
+        }
+        // Ties and NaN/missing groups fall back to start_time DESC.
+        let expected_desc = ["b", "e", "a", "f", "h", "d", "g", "c"];
+        let expected_asc = ["f", "e", "a", "b", "h", "d", "g", "c"];
+        for (order, expected) in [("metrics.acc DESC", expected_desc), ("metrics.acc ASC", expected_asc)] {
+            for page_size in 1..=expected.len() + 1 {
+                let mut q = search(&[&exp], "", &[order]);
+                q.max_results = page_size;
+                let mut names = Vec::new();
+                loop {
+                    let page = s.search_runs(&q).await.unwrap();
+                    names.extend(page.items.into_iter().map(|r| r.info.run_name));
+                    match page.next_offset {
+                        Some(next) => q.offset = next,
+                        None => break,
+                    }
+                }
+                assert_eq!(names, expected, "{}: {order}, pages of {page_size}", t.name);
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn inputs_outputs_and_tags() {
     for t in db::both().await {

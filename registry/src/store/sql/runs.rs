@@ -2,6 +2,7 @@
 
 use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
 use super::{MAX_BINDS_PER_STATEMENT, SqlStore, now_millis};
+use crate::search::RunOrder;
 use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{
@@ -31,6 +32,25 @@ struct ModelOutputRow {
 }
 
 impl SqlStore {
+    /// One page of run rows in `order`, plus one row more when a next page exists.
+    async fn search_run_rows(
+        &self,
+        conn: &mut AnyConnection,
+        search: &RunSearch,
+        experiment_ids: &[i64],
+        order: &RunOrder,
+    ) -> StoreResult<Vec<RunRow>> {
+        let mut sql = self.sql(format!("SELECT {RUN_COLUMNS} FROM runs r"));
+        order.push_joins(&mut sql);
+        sql.push(" WHERE r.experiment_id IN (");
+        sql.bind_list(experiment_ids.iter().copied()).push(") AND r.lifecycle_stage IN (");
+        sql.bind_list(search.view_type.stages().iter().copied()).push(")");
+        crate::search::runs_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        order.push_order_by(&mut sql);
+        sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
+        Ok(sql.query_as::<RunRow>().fetch_all(&mut *conn).await?)
+    }
+
     async fn run_row(conn: &mut AnyConnection, run_id: &str) -> StoreResult<RunRow> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_uuid = $1");
         sqlx::query_as::<_, RunRow>(&sql)
@@ -480,16 +500,17 @@ impl RunStore for SqlStore {
         if experiment_ids.is_empty() {
             return Ok(Page { items: Vec::new(), next_offset: None });
         }
-        let mut sql = self.sql(format!("SELECT {RUN_COLUMNS} FROM runs r"));
-        crate::search::runs_sort_joins(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        sql.push(" WHERE r.experiment_id IN (");
-        sql.bind_list(experiment_ids).push(") AND r.lifecycle_stage IN (");
-        sql.bind_list(search.view_type.stages().iter().copied()).push(")");
-        crate::search::runs_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        crate::search::runs_order_by(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
+        let order = RunOrder::parse(&search.order_by).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let mut conn = self.pool.acquire().await?;
-        let mut rows = sql.query_as::<RunRow>().fetch_all(&mut *conn).await?;
+        // A page that lies wholly among the runs with a number for the leading metric is read
+        // from that prefix of the order alone, which an index serves without a full sort.
+        let mut rows = Vec::new();
+        if order.leads_with_metric() {
+            rows = self.search_run_rows(&mut conn, search, &experiment_ids, &order.numbers_only()).await?;
+        }
+        if rows.len() <= search.max_results {
+            rows = self.search_run_rows(&mut conn, search, &experiment_ids, &order).await?;
+        }
         let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
         rows.truncate(search.max_results);
         let mut items = Self::load_runs(&mut conn, rows).await?;
