@@ -4,7 +4,7 @@
 #   CARGO_TARGET_DIR   default ~/.cache/pitwall/target
 #   PITWALL_VENV       default ~/.cache/pitwall/venv
 #   PITWALL_TEST_PG_URL default postgresql://postgres@127.0.0.1:5432/postgres
-# Extra arguments are passed to pytest (e.g. scripts/test.sh -k search, or -m "" for all).
+# Extra arguments are passed to pytest (e.g. scripts/test.sh -k search, or -m "not registry").
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
