@@ -48,6 +48,20 @@ def _trees_equal(a: Path, b: Path) -> bool:
     return not mismatch and not errors and all(_trees_equal(a / d, b / d) for d in cmp.common_dirs)
 
 
+def _list(run, path: str):
+    """Lists through the run's `mlflow-artifacts:` repository (paths relative to the run's root).
+    (`MlflowClient.list_artifacts(run_id, path)` also searches logged models in MLflow 3.)"""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    return get_artifact_repository(run.info.artifact_uri).list_artifacts(path)
+
+
+def _download(run, path: str, dst: Path) -> str:
+    """Downloads through the run's `mlflow-artifacts:` URI, i.e. through the proxy. (With
+    `run_id=` the MLflow 3 client first searches logged models, which is another area's endpoint.)"""
+    return mlflow.artifacts.download_artifacts(artifact_uri=f"{run.info.artifact_uri}/{path}", dst_path=str(dst))
+
+
 def test_log_list_download_nested(server, tracking, tmp_path):
     tree = _write_tree(tmp_path / "tree")
     mlflow.set_experiment(unique("artifacts-nested"))
@@ -58,20 +72,18 @@ def test_log_list_download_nested(server, tracking, tmp_path):
 
     top = tracking.list_artifacts(run_id)
     assert [(f.path, f.is_dir) for f in top] == [("a.txt", False), ("outputs", True)]
-    outputs = tracking.list_artifacts(run_id, "outputs")
+    outputs = _list(run, "outputs")
     assert [(f.path, f.is_dir, f.file_size) for f in outputs] == [
         ("outputs/a.txt", False, 6),
         ("outputs/sub", True, None),
     ]
-    deeper = tracking.list_artifacts(run_id, "outputs/sub/deeper")
+    deeper = _list(run, "outputs/sub/deeper")
     assert [(f.path, f.file_size) for f in deeper] == [("outputs/sub/deeper/c.bin", 70_000)]
-    assert tracking.list_artifacts(run_id, "nothing-here") == []
+    assert _list(run, "nothing-here") == []
 
-    out = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="outputs", dst_path=str(tmp_path / "dl"))
+    out = _download(run, "outputs", tmp_path / "dl")
     assert _trees_equal(tree, Path(out))
-    one = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path="outputs/sub/b.json", dst_path=str(tmp_path / "one")
-    )
+    one = _download(run, "outputs/sub/b.json", tmp_path / "one")
     assert Path(one).read_text() == '{"b": 1}'
 
     # The tracking API's listing, as the web UI reads it.
@@ -103,11 +115,9 @@ def test_large_file_round_trip(server, tracking, tmp_path):
     mlflow.set_experiment(unique("artifacts-large"))
     with mlflow.start_run() as run:
         mlflow.log_artifact(str(big), artifact_path="data")
-    [info] = tracking.list_artifacts(run.info.run_id, "data")
+    [info] = _list(run, "data")
     assert (info.path, info.file_size) == ("data/big.bin", 50 << 20)
-    out = mlflow.artifacts.download_artifacts(
-        run_id=run.info.run_id, artifact_path="data/big.bin", dst_path=str(tmp_path / "dl")
-    )
+    out = _download(run, "data/big.bin", tmp_path / "dl")
     assert _sha256(Path(out)) == _sha256(big)
 
 
@@ -122,9 +132,7 @@ def test_multipart_upload_when_advertised(server, tracking, tmp_path, monkeypatc
     mlflow.set_experiment(unique("artifacts-mpu"))
     with mlflow.start_run() as run:
         mlflow.log_artifact(str(f))
-    out = mlflow.artifacts.download_artifacts(
-        run_id=run.info.run_id, artifact_path="parts.bin", dst_path=str(tmp_path / "dl")
-    )
+    out = _download(run, "parts.bin", tmp_path / "dl")
     assert _sha256(Path(out)) == _sha256(f)
     if server.store == "s3":
         key = f"artifacts/{run.info.experiment_id}/{run.info.run_id}/artifacts/parts.bin"
@@ -136,8 +144,9 @@ def test_multipart_upload_when_advertised(server, tracking, tmp_path, monkeypatc
     else:
         # Local destination: multipart answers 501, which makes the client fall back to one PUT.
         r = server.post(f"{PROXY}/mpu/create/x", {"path": "/tmp/x.bin", "num_parts": 1})
-        assert_error(r, 501, "NOT_IMPLEMENTED",
-                     "Multipart upload is not supported for the current artifact repository")
+        assert r.status_code == 501, describe(r)
+        assert r.json()["error_code"] == "NOT_IMPLEMENTED", describe(r)
+        assert r.json()["message"] == "Multipart upload is not supported for the current artifact repository"
 
 
 def test_raw_put_get_delete_and_content_types(server):

@@ -423,3 +423,34 @@ pub async fn get_logged_model_artifact(State(s): State<AppState>, Path(model_id)
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_uris_map_to_store_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = ArtifactRepo::local(dir.path()).unwrap();
+        let root = |uri: &str| proxied_root(&repo, uri).map(|p| p.to_string());
+        assert_eq!(root("mlflow-artifacts:/1/abc/artifacts").unwrap(), "1/abc/artifacts");
+        assert_eq!(root("mlflow-artifacts://host:5000/1/abc/artifacts").unwrap(), "1/abc/artifacts");
+        assert_eq!(root("mlflow-artifacts:").unwrap(), "");
+        assert_eq!(root("http://h:5000/api/2.0/mlflow-artifacts/artifacts/2/m/artifacts").unwrap(), "2/m/artifacts");
+        assert_eq!(root(&format!("{}/3/r/artifacts", repo.destination())).unwrap(), "3/r/artifacts");
+        for bad in ["mlflow-artifacts:/../../etc", "mlflow-artifacts:/1/%2e%2e/%2e%2e/x", "mlflow-artifacts:/C:/x"] {
+            assert_eq!(root(bad).unwrap_err().code, ErrorCode::InvalidParameterValue, "{bad}");
+        }
+        assert_eq!(root("s3://elsewhere/x").unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(root("http://h/other/path").unwrap_err().code, ErrorCode::NotImplemented);
+    }
+
+    #[test]
+    fn multipart_objects_take_the_basename_of_the_local_file() {
+        let dir = ArtifactPath::parse("1/r/artifacts").unwrap();
+        assert_eq!(multipart_target(&dir, "/home/u/big.bin").unwrap().to_string(), "1/r/artifacts/big.bin");
+        assert_eq!(multipart_target(&dir, "C:\\data\\big.bin").unwrap().to_string(), "1/r/artifacts/big.bin");
+        assert!(multipart_target(&dir, "/tmp/").is_err());
+        assert!(multipart_target(&dir, "/tmp/..").is_err());
+    }
+}

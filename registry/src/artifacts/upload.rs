@@ -80,10 +80,12 @@ where
             Ok(Some(Ok(chunk))) => chunk,
             Ok(Some(Err(e))) => {
                 pending.abort().await;
+                tracing::warn!(path = %rel, bytes = written, error = %e, "artifact upload interrupted; nothing stored");
                 return Err(interrupted(e.to_string()));
             }
             Err(_) => {
                 pending.abort().await;
+                tracing::warn!(path = %rel, bytes = written, "artifact upload stalled; nothing stored");
                 return Err(interrupted(format!("no data for {} s", BODY_IDLE_TIMEOUT.as_secs())));
             }
         };

@@ -618,3 +618,20 @@ fn traversal_forms_are_at_least_25() {
         assert!(ArtifactPath::parse(&once).is_err(), "{form}");
     }
 }
+
+#[tokio::test]
+async fn proxy_answers_503_when_artifact_serving_is_off() {
+    let t = db::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState {
+        store: Arc::new(t.store.clone()),
+        settings: Arc::new(Settings { serve_artifacts: false, multipart_uploads: false }),
+        artifacts: Arc::new(ArtifactRepo::local(dir.path()).unwrap()),
+    };
+    let h = Harness { router: app(state), base: None, s3: None, _store: t };
+    let a = h.put("1/r/artifacts/x.txt", "x").await;
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(String::from_utf8_lossy(&a.bytes).contains("--no-serve-artifacts"));
+    assert_eq!(h.get("1/r/artifacts/x.txt").await.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!dir.path().join("1").exists(), "nothing was written");
+}
