@@ -87,7 +87,10 @@ async fn main() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let sk: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let sk_fit = sk["fit_seconds"].as_f64().unwrap();
-    println!("sklearn   AdaBoost {} × depth-{} trees: fit {sk_fit:.2}s, auc_test {:.4}", b.n_estimators, b.max_depth, sk["auc_test"]);
+    println!(
+        "sklearn   AdaBoost {} × depth-{} trees: fit {sk_fit:.2}s, auc_test {:.4}",
+        b.n_estimators, b.max_depth, sk["auc_test"]
+    );
     println!("training speed-up: {:.1}× (target ≥ 10×)", sk_fit / fit);
 
     // Scoring every fs_drivers row since 2000.

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pitwall_lake::{DEFAULT_LAKE_URI, Lake, LakeConfig};
+use pitwall_openapi::RunStatus;
+use pitwall_trainer::client::TrackingClient;
 use pitwall_trainer::score::since_date;
 use pitwall_trainer::train::learner;
 use pitwall_trainer::{BoostParams, Learner, ModelKind, ModelSource, TrainOptions, score_churn, train_churn};
@@ -22,7 +24,7 @@ pub struct TrainChurnArgs {
     /// The classifier: tree-ensemble (AdaBoost over shallow trees) or logistic.
     #[arg(long, default_value = "tree-ensemble")]
     model: ModelKind,
-    /// MLflow tracking server the run is logged to (logging is done by the registry client).
+    /// MLflow tracking server to log the run to (params, metrics, dataset input, tags).
     #[arg(long, env = "MLFLOW_TRACKING_URI")]
     tracking_uri: Option<String>,
     /// MLflow experiment name.
@@ -98,9 +100,6 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
         seed: args.seed,
         ..TrainOptions::default()
     };
-    if let Some(uri) = &args.tracking_uri {
-        tracing::warn!(tracking_uri = %uri, experiment = %args.experiment, "run logging to a tracking server is not wired in yet: the run stays on disk");
-    }
     let run_dir = args.output.unwrap_or_else(|| {
         PathBuf::from("pitwall-data/runs").join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
     });
@@ -122,6 +121,16 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
     }
     println!("model: {}", report.files.model_dir.display());
     println!("artifacts: {}", report.files.run_dir.display());
+    if let Some(uri) = &args.tracking_uri {
+        let client = TrackingClient::new(uri)?;
+        let run_name = report.files.run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let info = client.log_training(&args.experiment, &run_name, &options, &report.trained, None).await?;
+        // Artifacts and the logged model go through the artifact proxy, which is not used yet:
+        // the run records where they are on disk.
+        client.set_tag(&info.run_id, "pitwall.run_dir", &report.files.run_dir.display().to_string()).await?;
+        client.end_run(&info.run_id, RunStatus::Finished).await?;
+        println!("run {} logged to experiment {}", info.run_id, args.experiment);
+    }
     Ok(())
 }
 

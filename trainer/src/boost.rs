@@ -44,7 +44,11 @@ pub struct Boosted {
 impl Boosted {
     /// Fits `params.n_estimators` rounds (fewer when a tree is perfect or no better than chance).
     pub fn fit(x: &Array2<f64>, y: &[u8], params: &BoostParams, mut on_round: impl FnMut(usize)) -> Result<Self> {
-        if params.n_estimators == 0 || params.max_depth == 0 || params.learning_rate.is_nan() || params.learning_rate <= 0.0 {
+        if params.n_estimators == 0
+            || params.max_depth == 0
+            || params.learning_rate.is_nan()
+            || params.learning_rate <= 0.0
+        {
             return Err(TrainError::Settings(format!(
                 "boosting needs n_estimators ≥ 1, max_depth ≥ 1 and learning_rate > 0 (got {params:?})"
             )));
@@ -59,9 +63,11 @@ impl Boosted {
         let mut alphas = Vec::new();
         for round in 0..params.n_estimators {
             let tree = learner.fit(y, &weights)?;
-            let incorrect: Vec<bool> = x.rows().into_iter().zip(y).map(|(row, &c)| tree.predict_row(row) != c).collect();
+            let incorrect: Vec<bool> =
+                x.rows().into_iter().zip(y).map(|(row, &c)| tree.predict_row(row) != c).collect();
             let total: f64 = weights.iter().sum();
-            let error: f64 = weights.iter().zip(&incorrect).filter(|(_, bad)| **bad).map(|(w, _)| w).sum::<f64>() / total;
+            let error: f64 =
+                weights.iter().zip(&incorrect).filter(|(_, bad)| **bad).map(|(w, _)| w).sum::<f64>() / total;
             on_round(round);
             if error <= 0.0 {
                 // A perfect tree: it decides alone (scikit-learn stops here with weight 1).

@@ -66,6 +66,12 @@ pub enum TrainError {
     /// A plot could not be drawn.
     #[error("plot {name}: {reason}")]
     Plot { name: String, reason: String },
+    /// The tracking server could not be reached or answered something unexpected.
+    #[error("tracking server, {rpc}: {reason}")]
+    Http { rpc: String, reason: String },
+    /// The tracking server refused a call.
+    #[error("tracking server, {rpc}: HTTP {status} {error_code}: {message}")]
+    Tracking { rpc: String, status: u16, error_code: String, message: String },
     /// A value could not be serialised.
     #[error("serialising {what}: {reason}")]
     Serialise { what: String, reason: String },

@@ -67,7 +67,8 @@ impl FeatureSpec {
         }
         let offset = self.numeric.len();
         for (i, team) in frame.teams.iter().enumerate() {
-            if let Some(k) = team.as_deref().and_then(|t| self.categories.binary_search_by(|c| c.as_str().cmp(t)).ok()) {
+            if let Some(k) = team.as_deref().and_then(|t| self.categories.binary_search_by(|c| c.as_str().cmp(t)).ok())
+            {
                 x[(i, offset + k)] = 1.0;
             }
         }

@@ -122,10 +122,10 @@ impl Frame {
     }
 
     fn column<'b>(&self, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
-        batch.column_by_name(name).map(|c| c.as_ref()).ok_or_else(|| TrainError::MissingColumn {
-            table: self.table.clone(),
-            column: name.to_string(),
-        })
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_ref())
+            .ok_or_else(|| TrainError::MissingColumn { table: self.table.clone(), column: name.to_string() })
     }
 
     fn strings(&self, batch: &RecordBatch, name: &str, nullable: bool) -> Result<Vec<Option<String>>> {

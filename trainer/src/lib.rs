@@ -18,6 +18,7 @@
 //! ```
 
 pub mod boost;
+pub mod client;
 mod error;
 pub mod features;
 pub mod frame;

@@ -49,7 +49,8 @@ impl Logistic {
         let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
         let standardised: Vec<f64> = fitted.params().iter().map(|w| sign * w).collect();
         let coefficients: Vec<f64> = standardised.iter().zip(std.iter()).map(|(w, s)| w / s).collect();
-        let intercept = sign * fitted.intercept() - coefficients.iter().zip(mean.iter()).map(|(w, m)| w * m).sum::<f64>();
+        let intercept =
+            sign * fitted.intercept() - coefficients.iter().zip(mean.iter()).map(|(w, m)| w * m).sum::<f64>();
         Ok(Self { coefficients, intercept, standardised })
     }
 

@@ -158,10 +158,7 @@ mod tests {
     #[test]
     fn confusion_uses_a_strict_threshold() {
         let c = Confusion::new(&[0, 1, 1, 0], &[0.5, 0.51, 0.2, 0.9]);
-        assert_eq!(
-            c,
-            Confusion { true_negative: 1, false_positive: 1, false_negative: 1, true_positive: 1 }
-        );
+        assert_eq!(c, Confusion { true_negative: 1, false_positive: 1, false_negative: 1, true_positive: 1 });
         assert_eq!(c.accuracy(), 0.5);
     }
 }

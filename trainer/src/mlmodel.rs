@@ -67,7 +67,12 @@ pub struct ColumnSpec {
 
 /// Writes the model directory `dir` (created; must not hold another model). `examples` are
 /// encoded rows, of which the first few become the input example.
-pub fn save(dir: &Path, model: &ChurnModel, examples: ArrayView2<f64>, created: chrono::DateTime<chrono::Utc>) -> Result<()> {
+pub fn save(
+    dir: &Path,
+    model: &ChurnModel,
+    examples: ArrayView2<f64>,
+    created: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
     if dir.join("MLmodel").exists() {
         return Err(TrainError::model_dir(dir, "already holds a model"));
     }
@@ -79,15 +84,13 @@ pub fn save(dir: &Path, model: &ChurnModel, examples: ArrayView2<f64>, created: 
     let inputs: Vec<ColumnSpec> =
         names.iter().map(|n| ColumnSpec { kind: "double".into(), name: n.clone(), required: true }).collect();
     let outputs = vec![ColumnSpec { kind: "double".into(), name: onnx::OUTPUT.into(), required: true }];
-    let example_rows: Vec<Vec<f64>> =
-        examples.rows().into_iter().take(EXAMPLE_ROWS).map(|r| r.to_vec()).collect();
+    let example_rows: Vec<Vec<f64>> = examples.rows().into_iter().take(EXAMPLE_ROWS).map(|r| r.to_vec()).collect();
     let example = json!({ "columns": names, "data": example_rows });
     write_json(&dir.join("input_example.json"), &example, false)?;
     write_json(&dir.join("serving_input_example.json"), &json!({ "dataframe_split": example }), true)?;
 
-    let requirements = format!(
-        "mlflow=={MLFLOW_VERSION}\nnumpy\nonnx=={ONNX_VERSION}\nonnxruntime=={ONNXRUNTIME_VERSION}\npandas"
-    );
+    let requirements =
+        format!("mlflow=={MLFLOW_VERSION}\nnumpy\nonnx=={ONNX_VERSION}\nonnxruntime=={ONNXRUNTIME_VERSION}\npandas");
     write(&dir.join("requirements.txt"), requirements.as_bytes())?;
     let pip: Vec<String> = requirements.lines().map(str::to_string).collect();
     let conda = json!({
@@ -160,7 +163,8 @@ impl ModelDir {
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
         let mlmodel: MlModel =
             serde_norway::from_str(&text).map_err(|e| TrainError::model_dir(dir, format!("MLmodel: {e}")))?;
-        let onnx = mlmodel.flavors.get("onnx").ok_or_else(|| TrainError::model_dir(dir, "MLmodel has no onnx flavor"))?;
+        let onnx =
+            mlmodel.flavors.get("onnx").ok_or_else(|| TrainError::model_dir(dir, "MLmodel has no onnx flavor"))?;
         let data = onnx
             .get("data")
             .and_then(serde_norway::Value::as_str)

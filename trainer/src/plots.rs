@@ -61,9 +61,7 @@ pub fn roc_png(path: &Path, curves: &[(&str, f64, &[RocPoint])]) -> Result<()> {
         mesh.x_labels(0).y_labels(0);
     }
     mesh.draw().map_err(|e| plot_error(path, e))?;
-    chart
-        .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
-        .map_err(|e| plot_error(path, e))?;
+    chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3))).map_err(|e| plot_error(path, e))?;
     let colours = [BLUE, RED, GREEN, MAGENTA];
     for (k, (name, auc, points)) in curves.iter().enumerate() {
         let colour = colours[k % colours.len()];

@@ -89,7 +89,10 @@ fn parse_date(value: &str) -> Result<NaiveDate> {
 
 /// fs_drivers rows with dtRef on or after `since`, with the columns `features` needs.
 pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<Frame> {
-    let query = format!(r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}' ORDER BY "dtRef", "idDriver""#, since.format("%Y-%m-%d"));
+    let query = format!(
+        r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}' ORDER BY "dtRef", "idDriver""#,
+        since.format("%Y-%m-%d")
+    );
     let batches = lake.sql(&query).await?;
     Frame::from_batches(FS_DRIVERS_NAME, &batches, &features.numeric, false)
 }
@@ -142,10 +145,8 @@ pub async fn write_scores(lake: &Lake, batch: RecordBatch, model_version: i64) -
         .await
         .map_err(|e| TrainError::delta(MODEL_CHURN.to_string(), e))?;
     let exists = table.version().is_some();
-    let mut write = table
-        .write(vec![batch])
-        .with_save_mode(SaveMode::Overwrite)
-        .with_partition_columns(["nrModelVersion"]);
+    let mut write =
+        table.write(vec![batch]).with_save_mode(SaveMode::Overwrite).with_partition_columns(["nrModelVersion"]);
     if exists {
         write = write.with_replace_where(format!("\"nrModelVersion\" = {model_version}"));
     }

@@ -69,10 +69,13 @@ impl TrainOptions {
     /// The run's parameters as MLflow params (name, value).
     pub fn params(&self) -> Vec<(String, String)> {
         let mut p = vec![
-            ("model".to_string(), match self.model {
-                ModelKind::TreeEnsemble => "tree-ensemble".to_string(),
-                ModelKind::Logistic => "logistic".to_string(),
-            }),
+            (
+                "model".to_string(),
+                match self.model {
+                    ModelKind::TreeEnsemble => "tree-ensemble".to_string(),
+                    ModelKind::Logistic => "logistic".to_string(),
+                },
+            ),
             ("test_fraction".into(), self.test_fraction.to_string()),
             ("seed".into(), self.seed.to_string()),
         ];
@@ -125,10 +128,10 @@ pub async fn load_abt(lake: &Lake) -> Result<Frame> {
 
 /// Splits, encodes and fits `abt` (read with labels); `on_round` is told of each boosting round.
 pub fn train(abt: &Frame, options: &TrainOptions, mut on_round: impl FnMut(usize)) -> Result<Trained> {
-    let labels = abt.labels.as_ref().ok_or_else(|| TrainError::MissingColumn {
-        table: abt.table.clone(),
-        column: LABEL.into(),
-    })?;
+    let labels = abt
+        .labels
+        .as_ref()
+        .ok_or_else(|| TrainError::MissingColumn { table: abt.table.clone(), column: LABEL.into() })?;
     if abt.is_empty() {
         return Err(TrainError::EmptyTable { table: abt.table.clone() });
     }
@@ -159,7 +162,9 @@ pub fn train(abt: &Frame, options: &TrainOptions, mut on_round: impl FnMut(usize
     let x_test = features.matrix(&test_rows);
     let started = Instant::now();
     let classifier = match options.model {
-        ModelKind::TreeEnsemble => Classifier::TreeEnsemble(Boosted::fit(&x_train, &y_train, &options.boost, &mut on_round)?),
+        ModelKind::TreeEnsemble => {
+            Classifier::TreeEnsemble(Boosted::fit(&x_train, &y_train, &options.boost, &mut on_round)?)
+        }
         ModelKind::Logistic => Classifier::Logistic(Logistic::fit(&x_train, &y_train, &options.logistic)?),
     };
     let fit_time = started.elapsed();
@@ -264,7 +269,8 @@ fn trained_params(options: &TrainOptions) -> serde_json::Map<String, serde_json:
 }
 
 fn to_json(value: &serde_json::Value) -> Result<Vec<u8>> {
-    serde_json::to_vec_pretty(value).map_err(|e| TrainError::Serialise { what: "JSON artifact".into(), reason: e.to_string() })
+    serde_json::to_vec_pretty(value)
+        .map_err(|e| TrainError::Serialise { what: "JSON artifact".into(), reason: e.to_string() })
 }
 
 /// What `pitwall train churn` did.

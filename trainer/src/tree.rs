@@ -187,7 +187,15 @@ impl WeakLearner for Presorted {
 }
 
 impl Presorted {
-    fn best_split(&self, node: u32, node_of: &[u32], w: &[f64], w1: &[f64], total: f64, total1: f64) -> Option<BestSplit> {
+    fn best_split(
+        &self,
+        node: u32,
+        node_of: &[u32],
+        w: &[f64],
+        w1: &[f64],
+        total: f64,
+        total1: f64,
+    ) -> Option<BestSplit> {
         let mut best: Option<BestSplit> = None;
         let whole_table = node == 0;
         for (feature, (order, values)) in self.order.iter().zip(&self.sorted).enumerate() {

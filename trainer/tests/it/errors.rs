@@ -38,10 +38,7 @@ fn a_missing_column_is_named() {
         })
         .collect();
     let err = Frame::from_batches(ABT_NAME, &batches, &numeric_features(), true).unwrap_err();
-    assert!(
-        matches!(&err, TrainError::MissingColumn { column, .. } if column == "medianPositionRaceLast20"),
-        "{err}"
-    );
+    assert!(matches!(&err, TrainError::MissingColumn { column, .. } if column == "medianPositionRaceLast20"), "{err}");
     assert!(err.to_string().contains("medianPositionRaceLast20"), "{err}");
 }
 

@@ -45,7 +45,11 @@ fn no_driver_season_is_in_both_sets() {
     let mut test = BTreeSet::new();
     for i in 0..abt.len() {
         let key = (abt.drivers[i].clone(), abt.season(i).to_string());
-        if run.trained.split.is_test[i] { test.insert(key) } else { train.insert(key) };
+        if run.trained.split.is_test[i] {
+            test.insert(key)
+        } else {
+            train.insert(key)
+        };
     }
     assert!(train.is_disjoint(&test));
     let share = test.len() as f64 / (train.len() + test.len()) as f64;
