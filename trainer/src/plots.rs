@@ -103,13 +103,14 @@ pub fn importances_png(path: &Path, importances: &[(String, f64)], top: usize) -
     let mut chart =
         builder.build_cartesian_2d(0f64..max * 1.05, (0..n).into_segmented()).map_err(|e| plot_error(path, e))?;
     let labels: Vec<String> = shown.iter().map(|(name, _)| name.clone()).collect();
+    let label_of = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) => labels.get(n - 1 - *i).cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
     let mut mesh = chart.configure_mesh();
     mesh.disable_y_mesh();
     if text {
-        mesh.y_labels(n).y_label_formatter(&|v: &SegmentValue<usize>| match v {
-            SegmentValue::CenterOf(i) => labels.get(n - 1 - *i).cloned().unwrap_or_default(),
-            _ => String::new(),
-        });
+        mesh.y_labels(n).y_label_formatter(&label_of);
     } else {
         mesh.x_labels(0).y_labels(0);
     }
