@@ -256,7 +256,9 @@ impl WeakLearner for LinfaTree<'_> {
             .split_quality(SplitQuality::Gini)
             .max_depth(Some(self.max_depth))
             .min_weight_split(2.0)
-            .min_weight_leaf(0.0)
+            // Positive, so that linfa-trees never evaluates a side left without rows (it
+            // asserts on an empty side's impurity).
+            .min_weight_leaf(1e-4)
             // Must be positive: linfa-trees expects a split to exist once this is reached.
             .min_impurity_decrease(1e-12)
             .fit(&data)
