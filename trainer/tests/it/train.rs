@@ -33,7 +33,9 @@ fn the_tree_ensemble_tests_at_least_as_well_as_the_seeds_scikit_learn_pipeline()
     let ours = run.trained.test.auc;
     eprintln!("auc_test: pitwall {ours:.5}, scikit-learn {sk_auc:.5} ({sk})");
     assert_eq!(sk["rows_test"].as_u64().unwrap() as usize, run.trained.test.rows);
-    assert!(ours >= sk_auc, "pitwall's auc_test {ours} is below scikit-learn's {sk_auc}");
+    // The two fit the same algorithm and usually the same stumps: equal AUCs then differ only by
+    // the summation order of the two AUC computations (≈1e-16).
+    assert!(ours >= sk_auc - 1e-12, "pitwall's auc_test {ours} is below scikit-learn's {sk_auc}");
     assert!(ours > 0.75, "auc_test {ours} is too low to be a churn model");
 }
 
