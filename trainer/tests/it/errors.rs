@@ -10,7 +10,7 @@ use pitwall_trainer::train::ABT_NAME;
 use pitwall_trainer::{ModelSource, TrainError, TrainOptions, score_churn, train};
 
 use crate::common::{block_on, full_lake, local_lake, trained_run};
-use crate::score::copy_lake;
+use crate::score::copy_dir as copy_lake;
 
 /// The ABT's batches as the lake returns them.
 fn abt_batches() -> Vec<RecordBatch> {

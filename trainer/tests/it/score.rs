@@ -81,7 +81,7 @@ fn scoring_replaces_one_versions_rows_and_keeps_the_others() {
     });
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub(crate) fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -93,5 +93,3 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
-
-pub(crate) use copy_dir as copy_lake;
