@@ -160,7 +160,6 @@ pub async fn write_scores(lake: &Lake, batch: RecordBatch, model_version: i64) -
 pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveDate>) -> Result<ScoreReport> {
     let started = Instant::now();
     let (model_dir, model_version) = source.resolve()?;
-    let mut onnx = OnnxModel::load(&model_dir.onnx_path)?;
     let since = match since {
         Some(d) => d,
         None => latest_season_start(lake).await?,
@@ -169,6 +168,8 @@ pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveD
     if frame.is_empty() {
         return Err(TrainError::EmptyTable { table: format!("{FS_DRIVERS_NAME} since {since}") });
     }
+    // Loaded after the reads, so that no ONNX Runtime session is held across an await.
+    let mut onnx = OnnxModel::load(&model_dir.onnx_path)?;
     let proba = score_frame(&mut onnx, &model_dir.features, &frame)?;
     let dt_model = model_dir.created().map(|c| c.get(..19).unwrap_or(c).to_string()).unwrap_or_default();
     let batch = scores_batch(&frame, &proba, model_version, &dt_model)?;
