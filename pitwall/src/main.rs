@@ -2,6 +2,7 @@
 
 mod lake_cli;
 mod server_cli;
+mod train_cli;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,12 @@ enum Command {
     /// Build, inspect and maintain the lake's tables.
     #[command(subcommand)]
     Lake(lake_cli::LakeCommand),
+    /// Train a model on the lake's ABT.
+    #[command(subcommand)]
+    Train(train_cli::TrainCommand),
+    /// Score the feature store with a trained model.
+    #[command(subcommand)]
+    Score(train_cli::ScoreCommand),
 }
 
 #[tokio::main]
@@ -43,6 +50,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Ingest(cmd) => lake_cli::ingest(cmd).await,
         Command::Lake(cmd) => lake_cli::lake(cmd).await,
+        Command::Train(cmd) => train_cli::train(cmd).await,
+        Command::Score(cmd) => train_cli::score(cmd).await,
     }
 }
 

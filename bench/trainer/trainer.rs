@@ -1,0 +1,120 @@
+//! Trainer benchmark: the churn tree ensemble (AdaBoost, 1000 stumps) on the full ABT against
+//! the seed's scikit-learn pipeline on the same split, then scoring every fs_drivers row since
+//! 2000 with ONNX Runtime.
+//!
+//! Run: `cargo bench -p pitwall-trainer --bench trainer` (release profile). Environment:
+//! `PITWALL_F1DB` (default `../shared/f1db`), `PITWALL_VENV` (default
+//! `$HOME/.cache/pitwall/venv`, needs scikit-learn, deltalake, onnxruntime),
+//! `PITWALL_BENCH_LAKE` (an already built lake to reuse instead of building one).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use pitwall_lake::{Lake, LakeConfig, S3Settings, SeasonRange};
+use pitwall_trainer::mlmodel::ModelDir;
+use pitwall_trainer::runtime::OnnxModel;
+use pitwall_trainer::score::{read_feature_rows, score_frame};
+use pitwall_trainer::train::{load_abt, write_run};
+use pitwall_trainer::{ModelSource, TrainOptions, score_churn, train};
+
+fn python() -> PathBuf {
+    std::env::var_os("PITWALL_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pitwall/venv"))
+        .join("bin/python")
+}
+
+fn open(root: &Path) -> Lake {
+    Lake::open(&LakeConfig { root: root.to_str().unwrap().into(), s3: S3Settings::default() }).unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake_root = match std::env::var_os("PITWALL_BENCH_LAKE") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let src = std::env::var_os("PITWALL_F1DB")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/f1db"));
+            let root = dir.path().join("lake");
+            let lake = open(&root);
+            let t = Instant::now();
+            lake.ingest_f1db(&src, SeasonRange::ALL).await.unwrap();
+            lake.build(false).await.unwrap();
+            println!("lake built from {} in {:.1}s", src.display(), t.elapsed().as_secs_f64());
+            root
+        }
+    };
+    let lake = open(&lake_root);
+
+    // Training.
+    let t = Instant::now();
+    let abt = load_abt(&lake).await.unwrap();
+    let load = t.elapsed().as_secs_f64();
+    let options = TrainOptions::default();
+    let t = Instant::now();
+    let trained = train(&abt, &options, |_| {}).unwrap();
+    let train_total = t.elapsed().as_secs_f64();
+    let fit = trained.fit_time.as_secs_f64();
+    let run_dir = dir.path().join("run");
+    let files = write_run(&run_dir, &abt, &trained, &options).unwrap();
+    let b = &options.boost;
+    println!(
+        "ABT: {} rows ({} train, {} test), {} features; read in {load:.2}s",
+        abt.len(),
+        trained.train.rows,
+        trained.test.rows,
+        trained.model.features.width()
+    );
+    println!(
+        "pitwall   AdaBoost {} × depth-{} trees: fit {fit:.2}s (split+encode+fit+predict {train_total:.2}s), auc_test {:.4}",
+        b.n_estimators, b.max_depth, trained.test.auc
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/sklearn_baseline.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .arg(&lake_root)
+        .arg(run_dir.join("split.csv"))
+        .args(["--n-estimators", &b.n_estimators.to_string()])
+        .args(["--learning-rate", &b.learning_rate.to_string()])
+        .args(["--max-depth", &b.max_depth.to_string()])
+        .args(["--seed", &options.seed.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sk: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sk_fit = sk["fit_seconds"].as_f64().unwrap();
+    println!(
+        "sklearn   AdaBoost {} × depth-{} trees: fit {sk_fit:.2}s, auc_test {:.4}",
+        b.n_estimators, b.max_depth, sk["auc_test"]
+    );
+    println!("training speed-up: {:.1}× (target ≥ 10×)", sk_fit / fit);
+
+    // Scoring every fs_drivers row since 2000.
+    let model_dir = ModelDir::open(&files.model_dir).unwrap();
+    let since = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    let t = Instant::now();
+    let frame = read_feature_rows(&lake, &model_dir.features, since).await.unwrap();
+    let read = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut onnx = OnnxModel::load(&model_dir.onnx_path).unwrap();
+    let load_model = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let proba = score_frame(&mut onnx, &model_dir.features, &frame).unwrap();
+    let infer = t.elapsed().as_secs_f64();
+    println!(
+        "scoring {} fs_drivers rows since 2000: read {read:.3}s, model load {load_model:.3}s, encode+ONNX Runtime {infer:.3}s",
+        proba.len()
+    );
+    let t = Instant::now();
+    let source = ModelSource::Directory { dir: files.model_dir.clone(), version: 1 };
+    let report = score_churn(&lake, &source, Some(since)).await.unwrap();
+    println!(
+        "pitwall score churn --since 2000-01-01 end to end (read, score, Delta commit): {:.3}s for {} rows (target < 1 s)",
+        t.elapsed().as_secs_f64(),
+        report.rows
+    );
+}

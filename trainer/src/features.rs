@@ -1,0 +1,106 @@
+//! The model's input: the numeric features as they are, then `idTeam` one-hot encoded over the
+//! teams seen in training (a team not seen then encodes as all zeros). Missing numbers are
+//! replaced by a constant far outside every feature's range, as the seed's pipeline does.
+
+use std::collections::BTreeSet;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::frame::{Frame, TEAM};
+
+/// What missing numeric values are replaced with (the seed's `ArbitraryNumberImputer`).
+pub const MISSING_VALUE: f64 = -10_000.0;
+
+/// How rows become the model's feature vectors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    /// Numeric columns, in input order.
+    pub numeric: Vec<String>,
+    /// The one-hot encoded column.
+    pub categorical: String,
+    /// Its categories, in input order after the numeric columns.
+    pub categories: Vec<String>,
+    /// The value a missing number is replaced with.
+    pub missing_value: f64,
+}
+
+impl FeatureSpec {
+    /// The encoding learnt from `frame`: its numeric columns and the teams it holds, sorted.
+    pub fn fit(frame: &Frame) -> Self {
+        let categories: BTreeSet<&str> = frame.teams.iter().flatten().map(String::as_str).collect();
+        Self {
+            numeric: frame.numeric_names.clone(),
+            categorical: TEAM.to_string(),
+            categories: categories.into_iter().map(str::to_string).collect(),
+            missing_value: MISSING_VALUE,
+        }
+    }
+
+    /// The input column names: the numeric ones, then `idTeam_<team>` for each category.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = self.numeric.clone();
+        names.extend(self.categories.iter().map(|c| self.one_hot_name(c)));
+        names
+    }
+
+    /// The column name of one category's indicator.
+    pub fn one_hot_name(&self, category: &str) -> String {
+        format!("{}_{category}", self.categorical)
+    }
+
+    /// Number of input columns.
+    pub fn width(&self) -> usize {
+        self.numeric.len() + self.categories.len()
+    }
+
+    /// The feature matrix of `frame`, one row per frame row. `frame` must have been read with
+    /// this spec's numeric columns, in order.
+    pub fn matrix(&self, frame: &Frame) -> Array2<f64> {
+        debug_assert_eq!(frame.numeric_names, self.numeric, "frame read with other columns");
+        let n = frame.len();
+        let mut x = Array2::zeros((n, self.width()));
+        for (j, col) in frame.numeric.iter().enumerate() {
+            for (i, v) in col.iter().enumerate() {
+                x[(i, j)] = if v.is_nan() { self.missing_value } else { *v };
+            }
+        }
+        let offset = self.numeric.len();
+        for (i, team) in frame.teams.iter().enumerate() {
+            if let Some(k) = team.as_deref().and_then(|t| self.categories.binary_search_by(|c| c.as_str().cmp(t)).ok())
+            {
+                x[(i, offset + k)] = 1.0;
+            }
+        }
+        x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> Frame {
+        Frame {
+            table: "t".into(),
+            drivers: vec!["a".into(), "b".into(), "c".into()],
+            dt_refs: vec!["2020-01-01".into(); 3],
+            teams: vec![Some("mclaren".into()), None, Some("ferrari".into())],
+            numeric_names: vec!["x".into()],
+            numeric: vec![vec![1.0, f64::NAN, 3.0]],
+            labels: None,
+        }
+    }
+
+    #[test]
+    fn teams_are_one_hot_in_sorted_order_and_unknown_teams_are_all_zero() {
+        let spec = FeatureSpec::fit(&frame());
+        assert_eq!(spec.names(), ["x", "idTeam_ferrari", "idTeam_mclaren"]);
+        let mut other = frame();
+        other.teams[0] = Some("brabham".into());
+        let x = spec.matrix(&other);
+        assert_eq!(x.row(0).to_vec(), [1.0, 0.0, 0.0]);
+        assert_eq!(x.row(1).to_vec(), [MISSING_VALUE, 0.0, 0.0]);
+        assert_eq!(x.row(2).to_vec(), [3.0, 1.0, 0.0]);
+    }
+}

@@ -1,0 +1,253 @@
+//! The model as an ONNX graph that ONNX Runtime and MLflow's onnx flavor run.
+//!
+//! One input, [`INPUT`]: a `double` tensor `[N, F]` whose columns are the signature's, in order
+//! (MLflow's onnx pyfunc feeds a DataFrame to a single-input model as `DataFrame.values`). NaNs
+//! are replaced by the missing-value constant inside the graph. One output, [`OUTPUT`]: the
+//! churn probability, `double [N, 1]` (the pyfunc returns it as that column).
+//!
+//! Tree ensembles use `ai.onnx.ml` `TreeEnsembleRegressor` with double thresholds and leaf
+//! weights (`*_as_tensor`), so splits compare exactly as in memory; its sum is the logit, and
+//! `Sigmoid` gives the probability. Logistic regressions are `MatMul` + `Add` + `Sigmoid`.
+
+use onnx_protobuf::attribute_proto::AttributeType;
+use onnx_protobuf::tensor_proto::DataType;
+use onnx_protobuf::tensor_shape_proto::{Dimension, dimension};
+use onnx_protobuf::type_proto::{self, Tensor};
+use onnx_protobuf::{
+    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+};
+
+use crate::boost::Boosted;
+use crate::error::{Result, TrainError};
+use crate::logistic::Logistic;
+use crate::model::{ChurnModel, Classifier};
+use crate::tree::{Comparison, Node};
+
+/// The graph's input name.
+pub const INPUT: &str = "features";
+/// The graph's output name: the churn probability.
+pub const OUTPUT: &str = "pctProbaChurn";
+/// ONNX IR version written (ONNX 1.12+, ONNX Runtime 1.12+).
+const IR_VERSION: i64 = 8;
+const OPSET: i64 = 17;
+const ML_DOMAIN: &str = "ai.onnx.ml";
+const ML_OPSET: i64 = 3;
+
+/// The serialised ONNX model.
+pub fn to_onnx_bytes(model: &ChurnModel) -> Result<Vec<u8>> {
+    to_onnx(model)
+        .write_to_bytes()
+        .map_err(|e| TrainError::Serialise { what: "ONNX model".into(), reason: e.to_string() })
+}
+
+/// The ONNX model.
+pub fn to_onnx(model: &ChurnModel) -> ModelProto {
+    let width = model.features.width() as i64;
+    let mut g = GraphProto { name: "pitwall_churn".into(), ..Default::default() };
+    g.input.push(value_info(INPUT, DataType::DOUBLE, &[None, Some(width)]));
+    g.output.push(value_info(OUTPUT, DataType::DOUBLE, &[None, Some(1)]));
+    g.initializer.push(tensor_f64("missing_value", &[], vec![model.features.missing_value]));
+    g.node.push(node("IsNaN", &[INPUT], &["is_missing"], vec![]));
+    g.node.push(node("Where", &["is_missing", "missing_value", INPUT], &["x"], vec![]));
+    match &model.classifier {
+        Classifier::TreeEnsemble(m) => tree_ensemble(&mut g, m),
+        Classifier::Logistic(m) => logistic(&mut g, m),
+    }
+    g.node.push(node("Sigmoid", &["logit"], &[OUTPUT], vec![]));
+    ModelProto {
+        ir_version: IR_VERSION,
+        opset_import: vec![opset("", OPSET), opset(ML_DOMAIN, ML_OPSET)],
+        producer_name: "pitwall".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        doc_string: format!("churn probability ({}) of the F1 driver feature store", model.kind()),
+        graph: Some(g).into(),
+        metadata_props: vec![StringStringEntryProto {
+            key: "pitwall.features".into(),
+            value: model.features.names().join(","),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn tree_ensemble(g: &mut GraphProto, m: &Boosted) {
+    let (mut tree_ids, mut node_ids, mut feature_ids, mut modes) = (vec![], vec![], vec![], vec![]);
+    let (mut values, mut true_ids, mut false_ids) = (vec![], vec![], vec![]);
+    let (mut t_tree, mut t_node, mut t_weight) = (vec![], vec![], vec![]);
+    for (t, tree) in m.trees.iter().enumerate() {
+        for (i, n) in tree.nodes.iter().enumerate() {
+            tree_ids.push(t as i64);
+            node_ids.push(i as i64);
+            match n {
+                Node::Split { feature, threshold, comparison, left, right, .. } => {
+                    feature_ids.push(*feature as i64);
+                    modes.push(match comparison {
+                        Comparison::LessOrEqual => b"BRANCH_LEQ".to_vec(),
+                        Comparison::Less => b"BRANCH_LT".to_vec(),
+                    });
+                    values.push(*threshold);
+                    true_ids.push(*left as i64);
+                    false_ids.push(*right as i64);
+                }
+                Node::Leaf { class } => {
+                    feature_ids.push(0);
+                    modes.push(b"LEAF".to_vec());
+                    values.push(0.0);
+                    true_ids.push(0);
+                    false_ids.push(0);
+                    t_tree.push(t as i64);
+                    t_node.push(i as i64);
+                    t_weight.push(m.leaf_value(t, *class));
+                }
+            }
+        }
+    }
+    let n_targets = t_tree.len();
+    let attrs = vec![
+        attr_ints("nodes_treeids", tree_ids),
+        attr_ints("nodes_nodeids", node_ids),
+        attr_ints("nodes_featureids", feature_ids),
+        attr_strings("nodes_modes", modes),
+        attr_tensor("nodes_values_as_tensor", tensor_f64("", &[values.len() as i64], values)),
+        attr_ints("nodes_truenodeids", true_ids),
+        attr_ints("nodes_falsenodeids", false_ids),
+        attr_ints("target_treeids", t_tree),
+        attr_ints("target_nodeids", t_node),
+        attr_ints("target_ids", vec![0; n_targets]),
+        attr_tensor("target_weights_as_tensor", tensor_f64("", &[n_targets as i64], t_weight)),
+        attr_int("n_targets", 1),
+        attr_string("aggregate_function", "SUM"),
+        attr_string("post_transform", "NONE"),
+    ];
+    let mut ensemble = node("TreeEnsembleRegressor", &["x"], &["logit_f32"], attrs);
+    ensemble.domain = ML_DOMAIN.into();
+    g.node.push(ensemble);
+    // The regressor's output is float; the sum itself is taken in double over double weights.
+    g.node.push(node("Cast", &["logit_f32"], &["logit"], vec![attr_int("to", DataType::DOUBLE as i64)]));
+}
+
+fn logistic(g: &mut GraphProto, m: &Logistic) {
+    let w = m.coefficients.clone();
+    g.initializer.push(tensor_f64("coefficients", &[w.len() as i64, 1], w));
+    g.initializer.push(tensor_f64("intercept", &[1], vec![m.intercept]));
+    g.node.push(node("MatMul", &["x", "coefficients"], &["xw"], vec![]));
+    g.node.push(node("Add", &["xw", "intercept"], &["logit"], vec![]));
+}
+
+fn opset(domain: &str, version: i64) -> OperatorSetIdProto {
+    OperatorSetIdProto { domain: domain.into(), version, ..Default::default() }
+}
+
+fn node(op: &str, inputs: &[&str], outputs: &[&str], attribute: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name: format!("{op}_{}", outputs[0]),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
+        attribute,
+        ..Default::default()
+    }
+}
+
+fn value_info(name: &str, elem: DataType, dims: &[Option<i64>]) -> ValueInfoProto {
+    let shape = TensorShapeProto {
+        dim: dims
+            .iter()
+            .map(|d| Dimension {
+                value: Some(match d {
+                    Some(v) => dimension::Value::DimValue(*v),
+                    None => dimension::Value::DimParam("N".into()),
+                }),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let tensor = Tensor { elem_type: elem as i32, shape: Some(shape).into(), ..Default::default() };
+    ValueInfoProto {
+        name: name.into(),
+        type_: Some(TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() }).into(),
+        ..Default::default()
+    }
+}
+
+fn tensor_f64(name: &str, dims: &[i64], data: Vec<f64>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::DOUBLE as i32,
+        double_data: data,
+        ..Default::default()
+    }
+}
+
+fn attr(name: &str, kind: AttributeType) -> AttributeProto {
+    AttributeProto { name: name.into(), type_: kind.into(), ..Default::default() }
+}
+
+fn attr_int(name: &str, v: i64) -> AttributeProto {
+    AttributeProto { i: v, ..attr(name, AttributeType::INT) }
+}
+
+fn attr_ints(name: &str, v: Vec<i64>) -> AttributeProto {
+    AttributeProto { ints: v, ..attr(name, AttributeType::INTS) }
+}
+
+fn attr_string(name: &str, v: &str) -> AttributeProto {
+    AttributeProto { s: v.as_bytes().to_vec(), ..attr(name, AttributeType::STRING) }
+}
+
+fn attr_strings(name: &str, v: Vec<Vec<u8>>) -> AttributeProto {
+    AttributeProto { strings: v, ..attr(name, AttributeType::STRINGS) }
+}
+
+fn attr_tensor(name: &str, t: TensorProto) -> AttributeProto {
+    AttributeProto { t: Some(t).into(), ..attr(name, AttributeType::TENSOR) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureSpec;
+    use crate::tree::Tree;
+
+    #[test]
+    fn the_graph_has_one_double_input_and_the_probability_output() {
+        let model = ChurnModel {
+            features: FeatureSpec {
+                numeric: vec!["a".into()],
+                categorical: "idTeam".into(),
+                categories: vec!["ferrari".into()],
+                missing_value: -1.0,
+            },
+            classifier: Classifier::TreeEnsemble(Boosted {
+                trees: vec![Tree {
+                    nodes: vec![
+                        Node::Split {
+                            feature: 0,
+                            threshold: 0.5,
+                            comparison: Comparison::LessOrEqual,
+                            left: 1,
+                            right: 2,
+                            gain: 1.0,
+                        },
+                        Node::Leaf { class: 0 },
+                        Node::Leaf { class: 1 },
+                    ],
+                }],
+                alphas: vec![0.3],
+                n_features: 2,
+            }),
+        };
+        let bytes = to_onnx_bytes(&model).unwrap();
+        let back = ModelProto::parse_from_bytes(&bytes).unwrap();
+        let g = back.graph.as_ref().unwrap();
+        assert_eq!(g.input.len(), 1);
+        assert_eq!(g.output[0].name, OUTPUT);
+        let ens = g.node.iter().find(|n| n.op_type == "TreeEnsembleRegressor").unwrap();
+        assert_eq!(ens.domain, ML_DOMAIN);
+        let weights = ens.attribute.iter().find(|a| a.name == "target_weights_as_tensor").unwrap();
+        assert_eq!(weights.t.double_data, vec![-2.0, 2.0]);
+    }
+}

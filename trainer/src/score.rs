@@ -1,0 +1,185 @@
+//! Scoring: a churn model (ONNX, run by ONNX Runtime) over the feature store's rows since a
+//! date, written to analytics `f1/model_churn`, replacing that model version's rows in one
+//! Delta commit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use deltalake::DeltaTable;
+use deltalake::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use deltalake::arrow::datatypes::{DataType, Field, Schema};
+use deltalake::protocol::SaveMode;
+use pitwall_lake::{Lake, Layer, TableId};
+
+use crate::error::{Result, TrainError};
+use crate::features::FeatureSpec;
+use crate::frame::Frame;
+use crate::mlmodel::ModelDir;
+use crate::runtime::OnnxModel;
+
+/// analytics `f1/model_churn`: churn probabilities per model version, partitioned by it.
+pub const MODEL_CHURN: TableId = TableId { layer: Layer::Analytics, path: "f1/model_churn" };
+/// The name fs_drivers is known by in error messages.
+const FS_DRIVERS_NAME: &str = "silver/f1/fs_drivers";
+
+/// Where the model to score with comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// A model directory on local disk (as `pitwall train` writes it, or as downloaded from
+    /// the registry), whose scores are recorded under `version`.
+    Directory { dir: PathBuf, version: i64 },
+}
+
+impl ModelSource {
+    /// The model directory and the version its scores are recorded under.
+    pub fn resolve(&self) -> Result<(ModelDir, i64)> {
+        match self {
+            ModelSource::Directory { dir, version } => Ok((ModelDir::open(dir)?, *version)),
+        }
+    }
+}
+
+/// What a scoring run wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreReport {
+    pub model_version: i64,
+    /// The first dtRef scored.
+    pub since: NaiveDate,
+    pub rows: usize,
+    /// The model_churn version committed.
+    pub table_version: i64,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for ScoreReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{MODEL_CHURN}: version {}, {} rows of model version {} since {} ({:.2}s)",
+            self.table_version,
+            self.rows,
+            self.model_version,
+            self.since,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// The first race date of the latest season in fs_drivers.
+pub async fn latest_season_start(lake: &Lake) -> Result<NaiveDate> {
+    let query = r#"SELECT MIN("dtRef") AS start FROM fs_drivers
+        WHERE substr("dtRef", 1, 4) = (SELECT MAX(substr("dtRef", 1, 4)) FROM fs_drivers)"#;
+    let batches = lake.sql(query).await?;
+    let value = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .map(|b| deltalake::arrow::util::display::array_value_to_string(b.column(0), 0))
+        .transpose()?
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| TrainError::EmptyTable { table: FS_DRIVERS_NAME.into() })?;
+    parse_date(&value)
+}
+
+fn parse_date(value: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|e| TrainError::Settings(format!("{value:?} is not a YYYY-MM-DD date: {e}")))
+}
+
+/// fs_drivers rows with dtRef on or after `since`, with the columns `features` needs.
+pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<Frame> {
+    let query = format!(
+        r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}' ORDER BY "dtRef", "idDriver""#,
+        since.format("%Y-%m-%d")
+    );
+    let batches = lake.sql(&query).await?;
+    Frame::from_batches(FS_DRIVERS_NAME, &batches, &features.numeric, false)
+}
+
+/// Churn probabilities of `frame`'s rows by the ONNX model.
+pub fn score_frame(model: &mut OnnxModel, features: &FeatureSpec, frame: &Frame) -> Result<Vec<f64>> {
+    let x = features.matrix(frame);
+    let width = x.ncols();
+    let proba = model.run(x.into_raw_vec_and_offset().0, width)?;
+    if proba.len() != frame.len() {
+        return Err(TrainError::Settings(format!(
+            "the model returned {} values for {} rows",
+            proba.len(),
+            frame.len()
+        )));
+    }
+    Ok(proba)
+}
+
+/// The model_churn rows of one scoring run.
+pub fn scores_batch(frame: &Frame, proba: &[f64], model_version: i64, dt_model: &str) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("idDriver", DataType::Utf8, false),
+        Field::new("idTeam", DataType::Utf8, true),
+        Field::new("dtModel", DataType::Utf8, false),
+        Field::new("nrModelVersion", DataType::Int64, false),
+        Field::new("dtRef", DataType::Utf8, false),
+        Field::new("pctProbaChurn", DataType::Float64, false),
+    ]));
+    let n = frame.len();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(&frame.drivers)),
+        Arc::new(frame.teams.iter().map(|t| t.as_deref()).collect::<StringArray>()),
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(dt_model, n))),
+        Arc::new(Int64Array::from(vec![model_version; n])),
+        Arc::new(StringArray::from_iter_values(&frame.dt_refs)),
+        Arc::new(Float64Array::from(proba.to_vec())),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// Replaces model version `model_version`'s rows of model_churn with `batch`, in one commit.
+pub async fn write_scores(lake: &Lake, batch: RecordBatch, model_version: i64) -> Result<i64> {
+    let loc = lake.location();
+    let url = loc.table_url(MODEL_CHURN);
+    if let Ok(path) = url.to_file_path() {
+        std::fs::create_dir_all(&path).map_err(|e| TrainError::io(&path, e))?;
+    }
+    let table = DeltaTable::try_from_url_with_storage_options(url, loc.storage_options().clone())
+        .await
+        .map_err(|e| TrainError::delta(MODEL_CHURN.to_string(), e))?;
+    let exists = table.version().is_some();
+    let mut write =
+        table.write(vec![batch]).with_save_mode(SaveMode::Overwrite).with_partition_columns(["nrModelVersion"]);
+    if exists {
+        write = write.with_replace_where(format!("\"nrModelVersion\" = {model_version}"));
+    }
+    let table = write.await.map_err(|e| TrainError::delta(MODEL_CHURN.to_string(), e))?;
+    Ok(table.version().and_then(|v| i64::try_from(v).ok()).unwrap_or(0))
+}
+
+/// Scores fs_drivers rows since `since` (default: the start of the latest season) with the
+/// model of `source` and writes them to model_churn. Everything is checked and computed before
+/// the single commit: a failure leaves model_churn as it was.
+pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveDate>) -> Result<ScoreReport> {
+    let started = Instant::now();
+    let (model_dir, model_version) = source.resolve()?;
+    let since = match since {
+        Some(d) => d,
+        None => latest_season_start(lake).await?,
+    };
+    let frame = read_feature_rows(lake, &model_dir.features, since).await?;
+    if frame.is_empty() {
+        return Err(TrainError::EmptyTable { table: format!("{FS_DRIVERS_NAME} since {since}") });
+    }
+    // Loaded after the reads, so that no ONNX Runtime session is held across an await.
+    let mut onnx = OnnxModel::load(&model_dir.onnx_path)?;
+    let proba = score_frame(&mut onnx, &model_dir.features, &frame)?;
+    let dt_model = model_dir.created().map(|c| c.get(..19).unwrap_or(c).to_string()).unwrap_or_default();
+    let batch = scores_batch(&frame, &proba, model_version, &dt_model)?;
+    let table_version = write_scores(lake, batch, model_version).await?;
+    let report = ScoreReport { model_version, since, rows: frame.len(), table_version, elapsed: started.elapsed() };
+    tracing::info!(%report, "scored");
+    Ok(report)
+}
+
+/// Parses a `--since` value.
+pub fn since_date(value: &str) -> Result<NaiveDate> {
+    parse_date(value)
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the trainer on a lake built from the real F1DB data in `../shared/f1db`.
+
+mod common;
+mod errors;
+mod score;
+mod train;
