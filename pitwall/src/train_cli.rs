@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pitwall_lake::{DEFAULT_LAKE_URI, Lake, LakeConfig};
-use pitwall_openapi::RunStatus;
+use pitwall_openapi::{KeyValue, LoggedModelStatus, RunInfo, RunStatus};
 use pitwall_trainer::client::TrackingClient;
 use pitwall_trainer::score::since_date;
 use pitwall_trainer::train::learner;
-use pitwall_trainer::{BoostParams, Learner, ModelKind, ModelSource, TrainOptions, score_churn, train_churn};
+use pitwall_trainer::publish::{CHAMPION, Promotion};
+use pitwall_trainer::{
+    BoostParams, Learner, ModelKind, ModelSource, TrainOptions, TrainReport, score_churn, train_churn,
+};
 
 /// `pitwall train <model>`.
 #[derive(Debug, Subcommand)]
@@ -30,6 +33,9 @@ pub struct TrainChurnArgs {
     /// MLflow experiment name.
     #[arg(long, default_value = "f1_churn")]
     experiment: String,
+    /// Registered model the version is registered under when it beats the champion.
+    #[arg(long, default_value = "f1_churn")]
+    registered_model: String,
     /// Boosting rounds.
     #[arg(long, default_value_t = BoostParams::default().n_estimators)]
     n_estimators: usize,
@@ -61,12 +67,23 @@ pub enum ScoreCommand {
 
 #[derive(Debug, Args)]
 pub struct ScoreChurnArgs {
-    /// A model directory as `pitwall train churn` writes it (its `model/` folder).
+    /// A model directory as `pitwall train churn` writes it (its `model/` folder); without it
+    /// the model is downloaded from the registry.
+    #[arg(long, conflicts_with = "alias")]
+    model_dir: Option<PathBuf>,
+    /// The registered version to score with (and the nrModelVersion the scores are recorded
+    /// under; 0 for a model directory given without one).
     #[arg(long)]
-    model_dir: PathBuf,
-    /// The registered model version the scores are recorded under (nrModelVersion).
-    #[arg(long, default_value_t = 0)]
-    model_version: i64,
+    model_version: Option<i64>,
+    /// The alias of the registered version to score with (default: champion).
+    #[arg(long, conflicts_with = "model_version")]
+    alias: Option<String>,
+    /// Registered model to score with.
+    #[arg(long, default_value = "f1_churn")]
+    registered_model: String,
+    /// MLflow tracking server holding the registry.
+    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    tracking_uri: Option<String>,
     /// First dtRef to score (YYYY-MM-DD); default: the first race of the latest season.
     #[arg(long, value_parser = |s: &str| since_date(s).map_err(|e| e.to_string()))]
     since: Option<chrono::NaiveDate>,
@@ -125,19 +142,74 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
         let client = TrackingClient::new(uri)?;
         let run_name = report.files.run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let info = client.log_training(&args.experiment, &run_name, &options, &report.trained, None).await?;
-        // Artifacts and the logged model go through the artifact proxy, which is not used yet:
-        // the run records where they are on disk.
-        client.set_tag(&info.run_id, "pitwall.run_dir", &report.files.run_dir.display().to_string()).await?;
-        client.end_run(&info.run_id, RunStatus::Finished).await?;
+        let published = publish(&client, &info, &options, &report, &args.registered_model).await;
+        let status = if published.is_ok() { RunStatus::Finished } else { RunStatus::Failed };
+        client.end_run(&info.run_id, status).await?;
         println!("run {} logged to experiment {}", info.run_id, args.experiment);
+        match published? {
+            Promotion::Registered { version, champion: true } => {
+                println!("registered {} version {version}: the new champion", args.registered_model)
+            }
+            Promotion::Registered { version, champion: false } => println!(
+                "registered {} version {version}; a better version registered at the same time stays champion",
+                args.registered_model
+            ),
+            Promotion::Kept { champion_version, champion_auc } => println!(
+                "not registered: champion version {champion_version} has auc_test {champion_auc:.4}, at least this run's"
+            ),
+        }
     }
     Ok(())
+}
+
+/// The run's artifacts, its logged model and the registry version, over the REST API.
+async fn publish(
+    client: &TrackingClient,
+    run: &RunInfo,
+    options: &TrainOptions,
+    report: &TrainReport,
+    registered_model: &str,
+) -> anyhow::Result<Promotion> {
+    let files = &report.files;
+    for path in &files.artifacts {
+        let rel = path.strip_prefix(&files.run_dir).unwrap_or(path);
+        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        client.put_artifact(&run.artifact_uri, &rel, std::fs::read(path)?).await?;
+    }
+    let params = options.params().into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
+    let model = client.create_logged_model(&run.experiment_id, "model", &run.run_id, params).await?;
+    client.log_model_output(&run.run_id, &model.info.model_id).await?;
+    let uploaded = client.upload_dir(&model.info.artifact_uri, &files.model_dir).await;
+    let status = if uploaded.is_ok() { LoggedModelStatus::Ready } else { LoggedModelStatus::UploadFailed };
+    client.finalize_logged_model(&model.info.model_id, status).await?;
+    uploaded?;
+    let auc_test = report.trained.metrics().iter().find(|(k, _)| *k == "auc_test").map_or(f64::NAN, |(_, v)| *v);
+    Ok(client.promote(registered_model, &model, auc_test).await?)
 }
 
 pub async fn score(cmd: ScoreCommand) -> anyhow::Result<()> {
     let ScoreCommand::Churn(args) = cmd;
     let lake = args.lake.open()?;
-    let source = ModelSource::Directory { dir: args.model_dir, version: args.model_version };
+    let source = match args.model_dir {
+        Some(dir) => ModelSource::Directory { dir, version: args.model_version.unwrap_or(0) },
+        None => {
+            let uri = args.tracking_uri.as_deref().ok_or_else(|| {
+                anyhow::anyhow!("give --model-dir, or --tracking-uri (MLFLOW_TRACKING_URI) to score a registered version")
+            })?;
+            let client = TrackingClient::new(uri)?;
+            let wanted = match (args.model_version, args.alias) {
+                (Some(v), _) => v.to_string(),
+                (None, alias) => format!("@{}", alias.as_deref().unwrap_or(CHAMPION)),
+            };
+            let dir = PathBuf::from("pitwall-data/models").join(format!("{}-{}", args.registered_model, wanted));
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            let version = client.download_model_version(&args.registered_model, &wanted, &dir).await?;
+            println!("scoring with {} version {version}", args.registered_model);
+            ModelSource::Directory { dir, version }
+        }
+    };
     println!("{}", score_churn(&lake, &source, args.since).await?);
     Ok(())
 }

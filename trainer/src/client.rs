@@ -37,7 +37,7 @@ impl TrackingClient {
         self.base.join(&format!("api/2.0/mlflow/{rpc}")).expect("an RPC path always joins onto the base")
     }
 
-    async fn answer<T: DeserializeOwned>(rpc: &str, response: reqwest::Response) -> Result<T> {
+    pub(crate) async fn answer<T: DeserializeOwned>(rpc: &str, response: reqwest::Response) -> Result<T> {
         let status = response.status();
         let body = response.bytes().await.map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
         if !status.is_success() {
@@ -51,7 +51,7 @@ impl TrackingClient {
             .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: format!("unexpected answer: {e}") })
     }
 
-    async fn post<B: Serialize, T: DeserializeOwned>(&self, rpc: &str, body: &B) -> Result<T> {
+    pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(&self, rpc: &str, body: &B) -> Result<T> {
         let response = self
             .http
             .post(self.url(rpc))
@@ -60,6 +60,85 @@ impl TrackingClient {
             .await
             .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
         Self::answer(rpc, response).await
+    }
+
+    pub(crate) async fn patch<B: Serialize, T: DeserializeOwned>(&self, rpc: &str, body: &B) -> Result<T> {
+        let response = self
+            .http
+            .patch(self.url(rpc))
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        Self::answer(rpc, response).await
+    }
+
+    pub(crate) async fn get<T: DeserializeOwned>(&self, rpc: &str, query: &[(&str, &str)]) -> Result<T> {
+        let response = self
+            .http
+            .get(self.url(rpc))
+            .query(query)
+            .send()
+            .await
+            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        Self::answer(rpc, response).await
+    }
+
+    /// The proxy URL of `rel` under an `mlflow-artifacts:` root.
+    fn artifact_url(&self, artifact_uri: &str, rel: &str) -> Result<Url> {
+        let root = artifact_uri.strip_prefix("mlflow-artifacts:").ok_or_else(|| TrainError::Http {
+            rpc: "mlflow-artifacts".into(),
+            reason: format!("{artifact_uri} is not served by the tracking server's artifact proxy"),
+        })?;
+        let root = root.trim_start_matches('/');
+        let path = if rel.is_empty() { root.to_owned() } else { format!("{root}/{rel}") };
+        Ok(self.base.join(&format!("api/2.0/mlflow-artifacts/artifacts/{path}")).expect("a path always joins"))
+    }
+
+    /// PUT of one file through the artifact proxy.
+    pub async fn put_artifact(&self, artifact_uri: &str, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        let rpc = "mlflow-artifacts/artifacts";
+        let response = self
+            .http
+            .put(self.artifact_url(artifact_uri, rel)?)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let _: serde_json::Value = Self::answer(rpc, response).await?;
+        Ok(())
+    }
+
+    /// One directory of the artifact proxy.
+    pub(crate) async fn list_proxied<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let rpc = "mlflow-artifacts/artifacts";
+        let url = self.base.join("api/2.0/mlflow-artifacts/artifacts").expect("a path always joins");
+        let response = self
+            .http
+            .get(url)
+            .query(&[("path", path)])
+            .send()
+            .await
+            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        Self::answer(rpc, response).await
+    }
+
+    /// GET of one file through the artifact proxy.
+    pub async fn get_artifact(&self, artifact_uri: &str, rel: &str) -> Result<Vec<u8>> {
+        let rpc = "mlflow-artifacts/artifacts";
+        let response = self
+            .http
+            .get(self.artifact_url(artifact_uri, rel)?)
+            .send()
+            .await
+            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        if !status.is_success() {
+            let message = String::from_utf8_lossy(&body).into_owned();
+            return Err(TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code: String::new(), message });
+        }
+        Ok(body.to_vec())
     }
 
     /// The id of experiment `name`, created when it does not exist.

@@ -28,6 +28,7 @@ pub mod mlmodel;
 pub mod model;
 pub mod onnx;
 pub mod plots;
+pub mod publish;
 pub mod runtime;
 pub mod score;
 pub mod split;

@@ -8,7 +8,6 @@ use super::request::{Fields, Kind, RawRequest, missing_value, opt, parse, req};
 use super::{ApiResult, AppState, ok};
 use crate::artifacts::{ArtifactPath, ArtifactRepo, MultipartPart, mime};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{LoggedModelStore, ModelRegistryStore};
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};

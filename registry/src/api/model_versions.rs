@@ -6,7 +6,7 @@ use super::{ApiResult, AppState, ok};
 use crate::error::ApiError;
 use crate::search::page_token;
 use crate::search::registry::IS_PROMPT_TAG;
-use crate::store::{LoggedModelStore, NewModelVersion, RegistrySearch, StoreError, StoreResult};
+use crate::store::{NewModelVersion, RegistrySearch, StoreError, StoreResult};
 use crate::validation;
 use axum::extract::State;
 use pitwall_openapi::{

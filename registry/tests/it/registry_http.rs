@@ -4,6 +4,7 @@ use crate::db;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use pitwall_registry::artifacts::ArtifactRepo;
 use pitwall_registry::{AppState, Settings, app};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -12,15 +13,18 @@ use tower::ServiceExt;
 struct Api {
     router: axum::Router,
     _store: db::TestStore,
+    _artifacts: tempfile::TempDir,
 }
 
 async fn api() -> Api {
     let t = db::sqlite().await;
+    let artifacts = tempfile::tempdir().expect("tempdir");
     let state = AppState {
         store: Arc::new(t.store.clone()),
         settings: Arc::new(Settings { serve_artifacts: true, multipart_uploads: false }),
+        artifacts: Arc::new(ArtifactRepo::local(artifacts.path()).expect("artifact folder")),
     };
-    Api { router: app(state), _store: t }
+    Api { router: app(state), _store: t, _artifacts: artifacts }
 }
 
 impl Api {

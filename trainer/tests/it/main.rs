@@ -2,5 +2,6 @@
 
 mod common;
 mod errors;
+mod registry;
 mod score;
 mod train;
