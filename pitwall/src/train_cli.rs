@@ -7,9 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pitwall_lake::{DEFAULT_LAKE_URI, Lake, LakeConfig};
 use pitwall_openapi::{KeyValue, LoggedModelStatus, RunInfo, RunStatus};
 use pitwall_trainer::client::TrackingClient;
+use pitwall_trainer::publish::{CHAMPION, Promotion};
 use pitwall_trainer::score::since_date;
 use pitwall_trainer::train::learner;
-use pitwall_trainer::publish::{CHAMPION, Promotion};
 use pitwall_trainer::{
     BoostParams, Learner, ModelKind, ModelSource, TrainOptions, TrainReport, score_churn, train_churn,
 };
@@ -194,7 +194,9 @@ pub async fn score(cmd: ScoreCommand) -> anyhow::Result<()> {
         Some(dir) => ModelSource::Directory { dir, version: args.model_version.unwrap_or(0) },
         None => {
             let uri = args.tracking_uri.as_deref().ok_or_else(|| {
-                anyhow::anyhow!("give --model-dir, or --tracking-uri (MLFLOW_TRACKING_URI) to score a registered version")
+                anyhow::anyhow!(
+                    "give --model-dir, or --tracking-uri (MLFLOW_TRACKING_URI) to score a registered version"
+                )
             })?;
             let client = TrackingClient::new(uri)?;
             let wanted = match (args.model_version, args.alias) {

@@ -136,7 +136,12 @@ impl TrackingClient {
         let body = response.bytes().await.map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
         if !status.is_success() {
             let message = String::from_utf8_lossy(&body).into_owned();
-            return Err(TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code: String::new(), message });
+            return Err(TrainError::Tracking {
+                rpc: rpc.into(),
+                status: status.as_u16(),
+                error_code: String::new(),
+                message,
+            });
         }
         Ok(body.to_vec())
     }

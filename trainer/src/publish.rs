@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use pitwall_openapi::{
-    CreateLoggedModel, CreateModelVersion, CreateRegisteredModel, FinalizeLoggedModel, KeyValue, LogOutputs,
-    LoggedModel, LoggedModelResponse, LoggedModelStatus, ModelOutput, ModelVersion, ModelVersionResponse,
-    SearchModelVersionsResponse, SetRegisteredModelAlias, GetModelVersionDownloadUriResponse, ListProxiedArtifactsResponse,
+    CreateLoggedModel, CreateModelVersion, CreateRegisteredModel, FinalizeLoggedModel,
+    GetModelVersionDownloadUriResponse, KeyValue, ListProxiedArtifactsResponse, LogOutputs, LoggedModel,
+    LoggedModelResponse, LoggedModelStatus, ModelOutput, ModelVersion, ModelVersionResponse,
+    SearchModelVersionsResponse, SetRegisteredModelAlias,
 };
 
 use crate::client::TrackingClient;

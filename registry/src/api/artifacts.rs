@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pitwall_openapi::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, CreateMultipartUploadResponse, Empty,
-    FileInfo, ListArtifacts, ListArtifactsResponse, ListLoggedModelArtifacts, ListProxiedArtifactsResponse, MultipartUploadCredential,
-    PresignedDownloadUrl,
+    FileInfo, ListArtifacts, ListArtifactsResponse, ListLoggedModelArtifacts, ListProxiedArtifactsResponse,
+    MultipartUploadCredential, PresignedDownloadUrl,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -11,8 +11,7 @@ use crate::validation;
 use axum::extract::State;
 use pitwall_openapi::{
     CreateModelVersion, DeleteModelVersionTag, Empty, GetModelVersionDownloadUriResponse, KeyValue, ModelVersion,
-    ModelVersionRef,
-    ModelVersionResponse, SearchModelVersions, SearchModelVersionsResponse, SetModelVersionTag,
+    ModelVersionRef, ModelVersionResponse, SearchModelVersions, SearchModelVersionsResponse, SetModelVersionTag,
     TransitionModelVersionStage, UpdateModelVersion,
 };
 use std::path::{Component, Path, PathBuf};
@@ -330,10 +329,8 @@ async fn record_version_on_logged_model(s: &AppState, model_id: &str, version: &
         .filter_map(|e| Some((e.get("name")?.as_str()?.to_owned(), e.get("version")?.as_i64()?)))
         .collect();
     entries.push((version.name.clone(), version.version.parse().unwrap_or_default()));
-    let items: Vec<String> = entries
-        .iter()
-        .map(|(name, v)| format!("{{\"name\": {}, \"version\": {v}}}", python_json_str(name)))
-        .collect();
+    let items: Vec<String> =
+        entries.iter().map(|(name, v)| format!("{{\"name\": {}, \"version\": {v}}}", python_json_str(name))).collect();
     let tag = KeyValue::new(MODEL_VERSIONS_TAG, format!("[{}]", items.join(", ")));
     s.store.set_logged_model_tags(model_id, &[tag]).await
 }

@@ -1,7 +1,9 @@
 //! The route table: each endpoint declared once, and used for the router, the OpenAPI
 //! document and the tests.
 
-use super::{AppState, artifacts, experiments, logged_models, metrics, model_versions, registered_models, runs, server};
+use super::{
+    AppState, artifacts, experiments, logged_models, metrics, model_versions, registered_models, runs, server,
+};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};

@@ -4,9 +4,9 @@
 mod artifacts;
 mod db;
 mod http;
+mod logged_models;
 mod model_registry;
 mod registry_http;
-mod logged_models;
 #[path = "../../../feature-store/tests/it/s3_server.rs"]
 mod s3_server;
 mod store;
