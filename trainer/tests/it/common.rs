@@ -25,9 +25,11 @@ pub fn local_lake(dir: &Path) -> Lake {
         .expect("a local lake opens")
 }
 
-/// Runs `f` on a runtime of its own (tests each have theirs; shared fixtures outlive them).
-pub fn block_on<T: Send + 'static>(f: impl Future<Output = T> + Send + 'static) -> T {
-    std::thread::spawn(move || tokio::runtime::Runtime::new().expect("a runtime").block_on(f))
+/// Runs the future `make` returns on a runtime of its own (tests each have theirs; shared
+/// fixtures outlive them).
+pub fn block_on<T: Send + 'static, F: Future<Output = T>>(make: impl FnOnce() -> F + Send + 'static) -> T {
+    // The future is made on the thread that runs it: lake futures need not be Send.
+    std::thread::spawn(move || tokio::runtime::Runtime::new().expect("a runtime").block_on(make()))
         .join()
         .expect("the fixture does not panic")
 }
@@ -38,7 +40,7 @@ pub fn full_lake() -> &'static Path {
     FULL.get_or_init(|| {
         let dir = tempfile::tempdir().expect("a temp dir");
         let root = dir.path().to_path_buf();
-        block_on(async move {
+        block_on(move || async move {
             let lake = local_lake(&root);
             lake.ingest_f1db(&f1db(), SeasonRange::ALL).await.expect("full ingest");
             lake.build(false).await.expect("full build");
@@ -53,7 +55,7 @@ pub fn abt() -> &'static Frame {
     static ABT: OnceLock<Frame> = OnceLock::new();
     ABT.get_or_init(|| {
         let root = full_lake().to_path_buf();
-        block_on(async move { load_abt(&local_lake(&root)).await.expect("the ABT loads") })
+        block_on(move || async move { load_abt(&local_lake(&root)).await.expect("the ABT loads") })
     })
 }
 

@@ -15,7 +15,7 @@ use crate::score::copy_dir as copy_lake;
 /// The ABT's batches as the lake returns them.
 fn abt_batches() -> Vec<RecordBatch> {
     let root = full_lake().to_path_buf();
-    block_on(async move { local_lake(&root).sql("SELECT * FROM abt_churn").await.unwrap() })
+    block_on(move || async move { local_lake(&root).sql("SELECT * FROM abt_churn").await.unwrap() })
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn a_model_needing_a_column_the_feature_store_lacks_writes_nothing() {
     let mlmodel = std::fs::read_to_string(broken.join("MLmodel")).unwrap();
     std::fs::write(broken.join("MLmodel"), mlmodel.replace("qtLastSeenRace", "qtNoSuchColumn")).unwrap();
     let good = run.files.model_dir.clone();
-    block_on(async move {
+    block_on(move || async move {
         let lake = local_lake(&lake_dir);
         let ok = score_churn(&lake, &ModelSource::Directory { dir: good, version: 1 }, None).await.unwrap();
         assert!(ModelDir::open(&broken).is_ok(), "the broken model still reads as a model directory");

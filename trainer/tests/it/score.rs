@@ -28,7 +28,7 @@ fn onnx_runtime_mlflow_pyfunc_and_the_model_in_memory_agree() {
     let root = full_lake().to_path_buf();
     let since = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let spec = features.clone();
-    let frame = block_on(async move { read_feature_rows(&local_lake(&root), &spec, since).await.unwrap() });
+    let frame = block_on(move || async move { read_feature_rows(&local_lake(&root), &spec, since).await.unwrap() });
     assert!(frame.len() > 10_000, "{} rows since 2000", frame.len());
 
     let mut onnx = OnnxModel::load(&model_dir.onnx_path).unwrap();
@@ -62,7 +62,7 @@ fn scoring_replaces_one_versions_rows_and_keeps_the_others() {
     // A lake of its own: a copy of the full one, so that model_churn starts absent.
     copy_dir(full_lake(), &lake_dir);
     let model_dir = run.files.model_dir.clone();
-    block_on(async move {
+    block_on(move || async move {
         let lake = local_lake(&lake_dir);
         let v1 = ModelSource::Directory { dir: model_dir.clone(), version: 1 };
         let first = score_churn(&lake, &v1, None).await.unwrap();
