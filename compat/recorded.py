@@ -279,7 +279,8 @@ def compare(expected, got, ids: IdMap, path: str = "$", ignore: frozenset = froz
             return [f"{path}: expected an object, got {json.dumps(got)[:200]}"]
         for k, ev in expected.items():
             if k not in got:
-                diffs.append(f"{path}.{k}: missing (expected {json.dumps(ev)[:120]})")
+                if not any(re.fullmatch(p, f"{path}.{k}") for p in ignore):
+                    diffs.append(f"{path}.{k}: missing (expected {json.dumps(ev)[:120]})")
                 continue
             diffs += compare(ev, got[k], ids, f"{path}.{k}", ignore)
         if not isinstance(expected, PartialDict):

@@ -67,7 +67,7 @@ def test_signature_both_sources_stages_and_pyfunc(server, tracking):
     logged = tracking.get_logged_model(info.model_id)
     assert logged.source_run_id == run.info.run_id
     assert "READY" in str(logged.status)
-    files = {a.path for a in mlflow.artifacts.list_artifacts(artifact_uri=logged.artifact_location)}
+    files = {a.path.rsplit("/", 1)[-1] for a in mlflow.artifacts.list_artifacts(artifact_uri=logged.artifact_location)}
     assert {"MLmodel", "input_example.json", "requirements.txt"} <= files
 
     v1 = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)

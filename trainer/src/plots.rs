@@ -104,7 +104,8 @@ pub fn importances_png(path: &Path, importances: &[(String, f64)], top: usize) -
         builder.build_cartesian_2d(0f64..max * 1.05, (0..n).into_segmented()).map_err(|e| plot_error(path, e))?;
     let labels: Vec<String> = shown.iter().map(|(name, _)| name.clone()).collect();
     let label_of = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(i) => labels.get(n - 1 - *i).cloned().unwrap_or_default(),
+        // The mesh may ask for a label past the last bar.
+        SegmentValue::CenterOf(i) => n.checked_sub(1 + *i).and_then(|j| labels.get(j)).cloned().unwrap_or_default(),
         _ => String::new(),
     };
     let mut mesh = chart.configure_mesh();
