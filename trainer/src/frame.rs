@@ -130,7 +130,13 @@ impl Frame {
 
     fn strings(&self, batch: &RecordBatch, name: &str, nullable: bool) -> Result<Vec<Option<String>>> {
         let col = self.column(batch, name)?;
-        if !matches!(col.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        // Partition columns (fs_drivers' dtRef) come back dictionary-encoded.
+        let string_values = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+        let is_string = match col.data_type() {
+            DataType::Dictionary(_, values) => string_values(values),
+            other => string_values(other),
+        };
+        if !is_string {
             return Err(self.type_error(name, "a string", col.data_type()));
         }
         let col = cast(col, &DataType::Utf8)?;
