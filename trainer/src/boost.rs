@@ -117,11 +117,17 @@ impl Boosted {
 
     /// The churn probability of each row.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Vec<f64> {
+        // Σ α once, not once per tree and row as `leaf_value` would.
+        let total: f64 = self.alphas.iter().sum();
         x.rows()
             .into_iter()
             .map(|row| {
-                let logit: f64 =
-                    self.trees.iter().enumerate().map(|(m, t)| self.leaf_value(m, t.predict_row(row))).sum();
+                let logit: f64 = self
+                    .trees
+                    .iter()
+                    .zip(&self.alphas)
+                    .map(|(t, a)| 2.0 * a * if t.predict_row(row) == 1 { 1.0 } else { -1.0 } / total)
+                    .sum();
                 sigmoid(logit)
             })
             .collect()
