@@ -329,33 +329,11 @@ async fn record_version_on_logged_model(s: &AppState, model_id: &str, version: &
         .filter_map(|e| Some((e.get("name")?.as_str()?.to_owned(), e.get("version")?.as_i64()?)))
         .collect();
     entries.push((version.name.clone(), version.version.parse().unwrap_or_default()));
-    let items: Vec<String> =
-        entries.iter().map(|(name, v)| format!("{{\"name\": {}, \"version\": {v}}}", python_json_str(name))).collect();
-    let tag = KeyValue::new(MODEL_VERSIONS_TAG, format!("[{}]", items.join(", ")));
+    let list = serde_json::Value::Array(
+        entries.into_iter().map(|(name, v)| serde_json::json!({ "name": name, "version": v })).collect(),
+    );
+    let tag = KeyValue::new(MODEL_VERSIONS_TAG, crate::search::logged_models::py_json(&list));
     s.store.set_logged_model_tags(model_id, &[tag]).await
-}
-
-/// A string as Python's `json.dumps` writes it (non-ASCII escaped).
-fn python_json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `GetModelVersion`.

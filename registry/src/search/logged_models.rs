@@ -441,7 +441,7 @@ pub struct PageToken {
 }
 
 /// `json.dumps` with Python's separators and ASCII escapes.
-fn py_json(v: &Json) -> String {
+pub(crate) fn py_json(v: &Json) -> String {
     match v {
         Json::String(s) => {
             let mut out = String::from("\"");
