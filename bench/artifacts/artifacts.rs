@@ -173,9 +173,22 @@ async fn direct_upload(repo: &ArtifactRepo, path: &StorePath, size: u64, block: 
     start.elapsed()
 }
 
-/// The same download with object_store alone: a local file read in 1 MiB chunks, or the
-/// store's byte stream.
-async fn direct_download(repo: &ArtifactRepo, path: &StorePath, size: u64) -> Duration {
+/// The same download with object_store alone, as its own API hands it out: the payload's
+/// byte stream (`into_stream`).
+async fn direct_download_stream(repo: &ArtifactRepo, path: &StorePath, size: u64) -> Duration {
+    let start = Instant::now();
+    let mut s = repo.object_store().get(path).await.unwrap().into_stream();
+    let mut got = 0u64;
+    while let Some(c) = s.next().await {
+        got += c.unwrap().len() as u64;
+    }
+    assert_eq!(got, size);
+    start.elapsed()
+}
+
+/// The fastest read of the same object: a local file read in 1 MiB chunks into one reused
+/// buffer (no allocation, no copy out), or the store's byte stream on S3.
+async fn direct_download_reads(repo: &ArtifactRepo, path: &StorePath, size: u64) -> Duration {
     let start = Instant::now();
     let result = repo.object_store().get(path).await.unwrap();
     let mut got = 0u64;
@@ -201,6 +214,32 @@ async fn direct_download(repo: &ArtifactRepo, path: &StorePath, size: u64) -> Du
     start.elapsed()
 }
 
+/// The floor under any network proxy on this machine: `size` bytes from memory through one
+/// loopback TCP connection, with no HTTP and no storage at either end.
+async fn loopback_tcp(size: u64, block: &Bytes) -> Duration {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let chunks: Vec<Bytes> = chunks(size, block).collect();
+    let sender = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        for c in chunks {
+            s.write_all(&c).await.unwrap();
+        }
+    });
+    let start = Instant::now();
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut got = 0u64;
+    while got < size {
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "loopback closed early");
+        got += n as u64;
+    }
+    let elapsed = start.elapsed();
+    sender.await.unwrap();
+    elapsed
+}
+
 fn rate(size: u64, d: Duration) -> f64 {
     size as f64 / MIB / d.as_secs_f64()
 }
@@ -222,24 +261,34 @@ async fn main() {
     // Rounds alternate direct and proxy so that neither always meets a cold or a dirty page
     // cache first; the best time of each is kept.
     let best = |a: Option<Duration>, b: Duration| Some(a.map_or(b, |a| a.min(b)));
-    let (mut up_direct, mut down_direct, mut up_proxy, mut down_proxy) = (None, None, None, None);
+    let (mut up_direct, mut up_proxy, mut down_stream, mut down_reads, mut down_proxy, mut tcp) =
+        (None, None, None, None, None, None);
     let mut after_upload_hwm = 0;
     for _ in 0..ROUNDS {
         up_direct = best(up_direct, direct_upload(&repo, &direct_path, args.size, &block).await);
-        down_direct = best(down_direct, direct_download(&repo, &direct_path, args.size).await);
+        down_stream = best(down_stream, direct_download_stream(&repo, &direct_path, args.size).await);
+        down_reads = best(down_reads, direct_download_reads(&repo, &direct_path, args.size).await);
         up_proxy = best(up_proxy, proxy_upload(server.port, "bench/proxy/blob.bin", args.size, &block).await);
         after_upload_hwm = after_upload_hwm.max(vm_hwm_kib(pid));
         down_proxy = best(down_proxy, proxy_download(server.port, "bench/proxy/blob.bin", args.size).await);
+        tcp = best(tcp, loopback_tcp(args.size, &block).await);
     }
     let after_download_hwm = vm_hwm_kib(pid);
-    let (up_direct, down_direct, up_proxy, down_proxy) =
-        (up_direct.unwrap(), down_direct.unwrap(), up_proxy.unwrap(), down_proxy.unwrap());
+    let mib_s = |d: Option<Duration>| rate(args.size, d.expect("measured"));
+    let (up_direct, up_proxy) = (mib_s(up_direct), mib_s(up_proxy));
+    let (down_stream, down_reads, down_proxy, tcp) =
+        (mib_s(down_stream), mib_s(down_reads), mib_s(down_proxy), mib_s(tcp));
 
-    println!("{:<10} {:>14} {:>14} {:>8}", "", "direct MiB/s", "proxy MiB/s", "ratio");
-    for (name, d, p) in [("upload", up_direct, up_proxy), ("download", down_direct, down_proxy)] {
-        let (rd, rp) = (rate(args.size, d), rate(args.size, p));
-        println!("{name:<10} {rd:>14.1} {rp:>14.1} {:>7.0}%", 100.0 * rp / rd);
-    }
+    println!("{:<44} {:>10} {:>8}", "", "MiB/s", "proxy");
+    let row = |name: &str, base: f64, proxy: f64| {
+        println!("{name:<44} {base:>10.1} {:>7.0}%", 100.0 * proxy / base);
+    };
+    println!("{:<44} {up_proxy:>10.1}", "upload through the proxy");
+    row("upload straight to the store (BufWriter)", up_direct, up_proxy);
+    println!("{:<44} {down_proxy:>10.1}", "download through the proxy");
+    row("download with object_store (into_stream)", down_stream, down_proxy);
+    row("download, 1 MiB reads into one buffer", down_reads, down_proxy);
+    row("loopback TCP from memory (no HTTP, no store)", tcp, down_proxy);
     println!(
         "server peak RSS (VmHWM): idle {} MiB, after the uploads {} MiB, after the downloads {} MiB",
         idle_hwm / 1024,

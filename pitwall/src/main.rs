@@ -1,6 +1,7 @@
 //! The `pitwall` command. Each arm is a call into one of the workspace's libraries.
 
 mod lake_cli;
+mod serve_cli;
 mod server_cli;
 mod train_cli;
 
@@ -31,6 +32,8 @@ enum Command {
     /// Score the feature store with a trained model.
     #[command(subcommand)]
     Score(train_cli::ScoreCommand),
+    /// Serve a model over MLflow's scoring protocol (POST /invocations), as `mlflow models serve`.
+    ServeModel(serve_cli::ServeModelArgs),
 }
 
 #[tokio::main]
@@ -52,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Lake(cmd) => lake_cli::lake(cmd).await,
         Command::Train(cmd) => train_cli::train(cmd).await,
         Command::Score(cmd) => train_cli::score(cmd).await,
+        Command::ServeModel(args) => serve_cli::run(args).await,
     }
 }
 

@@ -107,7 +107,8 @@ pub enum ServeError {
     Io(std::io::Error),
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C: the signal every Pitwall server drains on.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -30,7 +30,13 @@ impl TrackingClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        Ok(Self { base, http: reqwest::Client::new() })
+        // A server that is down or unreachable fails the call quickly instead of hanging it;
+        // transfers themselves have no deadline, as model files can be large.
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| TrainError::Http { rpc: "client".into(), reason: e.to_string() })?;
+        Ok(Self { base, http })
     }
 
     fn url(&self, rpc: &str) -> Url {
@@ -272,7 +278,10 @@ mod tests {
 
     /// A one-connection-per-request HTTP server on 127.0.0.1 that answers each request with
     /// the next canned (status, body) and records (request line, body).
-    fn server(answers: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    /// (request line, body) of each request served.
+    type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
+    fn server(answers: Vec<(u16, &'static str)>) -> (String, Seen) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));

@@ -31,6 +31,7 @@ pub mod plots;
 pub mod publish;
 pub mod runtime;
 pub mod score;
+pub mod serve;
 pub mod split;
 pub mod train;
 pub mod tree;

@@ -85,9 +85,14 @@ impl OnnxModel {
         Ok(Self { session, input, output })
     }
 
+    /// The name of the model's output.
+    pub fn output_name(&self) -> &str {
+        &self.output
+    }
+
     /// Runs rows `x` (row-major, `width` columns) and returns the one value per row.
     pub fn run(&mut self, x: Vec<f64>, width: usize) -> Result<Vec<f64>> {
-        let rows = if width == 0 { 0 } else { x.len() / width };
+        let rows = x.len().checked_div(width).unwrap_or(0);
         let tensor = Tensor::from_array(([rows, width], x))?;
         let outputs = self.session.run(ort::inputs![self.input.as_str() => tensor])?;
         let (_, values) = outputs[self.output.as_str()].try_extract_tensor::<f64>()?;

@@ -253,7 +253,6 @@ pub fn write_run(run_dir: &Path, abt: &Frame, trained: &Trained, options: &Train
         "fit_seconds": trained.fit_time.as_secs_f64(),
     });
     file("metrics.json", to_json(&summary)?)?;
-    drop(file);
 
     let roc_png = run_dir.join("roc_curve.png");
     plots::roc_png(&roc_png, &[("train", trained.train.auc, &roc_train), ("test", trained.test.auc, &roc_test)])?;

@@ -10,8 +10,8 @@ use crate::store::{NewModelVersion, RegistrySearch, StoreError, StoreResult};
 use crate::validation;
 use axum::extract::State;
 use pitwall_openapi::{
-    CreateModelVersion, DeleteModelVersionTag, Empty, GetModelVersionDownloadUriResponse, KeyValue, ModelVersion,
-    ModelVersionRef, ModelVersionResponse, SearchModelVersions, SearchModelVersionsResponse, SetModelVersionTag,
+    CreateModelVersion, DeleteModelVersionTag, Empty, GetModelVersionDownloadUriResponse, KeyValue, ModelVersionRef,
+    ModelVersionResponse, SearchModelVersions, SearchModelVersionsResponse, SetModelVersionTag,
     TransitionModelVersionStage, UpdateModelVersion,
 };
 use std::path::{Component, Path, PathBuf};
@@ -298,42 +298,14 @@ pub async fn create(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Mod
             source: m.source,
             run_id: Some(run_id),
             run_link: Some(m.run_link.unwrap_or_default()),
-            model_id: model_id.clone(),
+            model_id,
             storage_location,
             tags: m.tags,
             description: Some(m.description.unwrap_or_default()),
             user_id: None,
         })
         .await?;
-    if let Some(id) = &model_id {
-        record_version_on_logged_model(&s, id, &model_version).await?;
-    }
     ok(ModelVersionResponse { model_version })
-}
-
-/// The logged-model tag listing the registry versions made from a model.
-const MODEL_VERSIONS_TAG: &str = "mlflow.modelVersions";
-
-/// Appends `version` to the logged model's `mlflow.modelVersions` tag, a JSON list of
-/// `{"name", "version"}` written as Python's `json.dumps` writes it, as MLflow's server does.
-async fn record_version_on_logged_model(s: &AppState, model_id: &str, version: &ModelVersion) -> StoreResult<()> {
-    let model = s.store.get_logged_model(model_id).await?;
-    let mut entries: Vec<(String, i64)> = model
-        .info
-        .tags
-        .iter()
-        .find(|t| t.key == MODEL_VERSIONS_TAG)
-        .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(&t.value).ok())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| Some((e.get("name")?.as_str()?.to_owned(), e.get("version")?.as_i64()?)))
-        .collect();
-    entries.push((version.name.clone(), version.version.parse().unwrap_or_default()));
-    let list = serde_json::Value::Array(
-        entries.into_iter().map(|(name, v)| serde_json::json!({ "name": name, "version": v })).collect(),
-    );
-    let tag = KeyValue::new(MODEL_VERSIONS_TAG, crate::search::logged_models::py_json(&list));
-    s.store.set_logged_model_tags(model_id, &[tag]).await
 }
 
 /// `GetModelVersion`.

@@ -434,3 +434,43 @@ async fn concurrent_promotions_leave_one_version_in_production() {
         assert_eq!(in_prod, 1, "{}: archiving is atomic with the promotion", t.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_versions_of_one_logged_model_are_all_recorded_on_it() {
+    use pitwall_registry::store::NewLoggedModel;
+    for t in db::both().await {
+        let store: Arc<dyn TrackingStore> = Arc::new(t.store.clone());
+        let exp = store.create_experiment("lm-versions", None, &[]).await.unwrap();
+        let model = store
+            .create_logged_model(NewLoggedModel { experiment_id: exp, name: Some("clf".into()), ..Default::default() })
+            .await
+            .unwrap();
+        let id = model.info.model_id.clone();
+        for name in ["first", "second"] {
+            store.create_registered_model(name, &[], None).await.unwrap();
+        }
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let (s, id) = (store.clone(), id.clone());
+                let name = if i % 2 == 0 { "first" } else { "second" };
+                tokio::spawn(async move {
+                    let v =
+                        NewModelVersion { model_id: Some(id.clone()), ..version_of(name, &format!("models:/{id}")) };
+                    s.create_model_version(v).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let tag =
+            store.get_logged_model(&id).await.unwrap().info.tags.into_iter().find(|t| t.key == "mlflow.modelVersions");
+        let entries: Vec<serde_json::Value> = serde_json::from_str(&tag.expect("the tag is set").value).unwrap();
+        let mut got: Vec<(String, i64)> =
+            entries.iter().map(|e| (e["name"].as_str().unwrap().to_owned(), e["version"].as_i64().unwrap())).collect();
+        got.sort();
+        let want: Vec<(String, i64)> =
+            ["first", "second"].iter().flat_map(|n| (1..=6).map(move |v| (n.to_string(), v))).collect();
+        assert_eq!(got, want, "{}: every registration is listed once", t.name);
+    }
+}

@@ -4,4 +4,5 @@ mod common;
 mod errors;
 mod registry;
 mod score;
+mod serve;
 mod train;

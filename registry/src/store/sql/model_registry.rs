@@ -1,6 +1,6 @@
 //! The model registry: registered models, model versions, their tags and aliases.
 
-use super::{MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis};
+use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis};
 use crate::search::page_token;
 use crate::search::registry::{
     IS_PROMPT_TAG, model_versions_order_by, model_versions_where, registered_models_order_by, registered_models_where,
@@ -500,6 +500,9 @@ impl ModelRegistryStore for SqlStore {
                 .execute(&mut *w.tx)
                 .await?;
         }
+        if let Some(model_id) = &v.model_id {
+            self.record_version_on_logged_model(&mut w.tx, model_id, &v.name, version).await?;
+        }
         let created = Self::load_version(&mut w.tx, &v.name, version).await?;
         w.tx.commit().await?;
         Ok(created)
@@ -696,5 +699,60 @@ impl ModelRegistryStore for SqlStore {
                 .ok_or_else(|| StoreError::Invalid(format!("Registered model alias {alias} not found.")))?
         };
         Self::load_version(&mut conn, name, version).await
+    }
+}
+
+/// The logged-model tag listing the registry versions made from a model.
+const MODEL_VERSIONS_TAG: &str = "mlflow.modelVersions";
+
+impl SqlStore {
+    /// Appends `{"name", "version"}` to the logged model's `mlflow.modelVersions` tag (a JSON
+    /// list written as Python's `json.dumps` writes it, as MLflow's server keeps it), inside the
+    /// version's transaction: the model's row is locked first, so concurrent registrations of
+    /// one model each add their entry and none is lost.
+    async fn record_version_on_logged_model(
+        &self,
+        conn: &mut AnyConnection,
+        model_id: &str,
+        name: &str,
+        version: i64,
+    ) -> StoreResult<()> {
+        let lock = match self.backend {
+            Backend::Postgres => "SELECT experiment_id FROM logged_models WHERE model_id = $1 FOR UPDATE",
+            // SQLite writers are serialised by the write gate.
+            Backend::Sqlite => "SELECT experiment_id FROM logged_models WHERE model_id = $1",
+        };
+        let Some(experiment_id) = sqlx::query_scalar::<_, i64>(lock).bind(model_id).fetch_optional(&mut *conn).await?
+        else {
+            return Ok(());
+        };
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT tag_value FROM logged_model_tags WHERE model_id = $1 AND tag_key = $2")
+                .bind(model_id)
+                .bind(MODEL_VERSIONS_TAG)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let mut entries: Vec<serde_json::Value> = current
+            .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(&t).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| {
+                let (n, v) = (e.get("name")?.as_str()?, e.get("version")?.as_i64()?);
+                Some(serde_json::json!({ "name": n, "version": v }))
+            })
+            .collect();
+        entries.push(serde_json::json!({ "name": name, "version": version }));
+        let value = crate::search::logged_models::py_json(&serde_json::Value::Array(entries));
+        sqlx::query(
+            "INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (model_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+        )
+        .bind(model_id)
+        .bind(experiment_id)
+        .bind(MODEL_VERSIONS_TAG)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 }
