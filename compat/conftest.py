@@ -58,7 +58,9 @@ def _target_dir() -> Path:
 
 
 def pitwall_bin() -> Path:
-    return Path(os.environ.get("PITWALL_BIN") or _target_dir() / "debug" / "pitwall")
+    # Absolute: servers start in their own temporary folder, where a relative PITWALL_BIN
+    # (the README's `compat/tools/mlflow-server-shim`) would not be found.
+    return Path(os.environ.get("PITWALL_BIN") or _target_dir() / "debug" / "pitwall").absolute()
 
 
 def backends() -> list[str]:
@@ -354,14 +356,19 @@ def _drop_db(dbname: str) -> None:
 
 
 def pytest_generate_tests(metafunc):
-    """Each module runs once per backend; modules marked `registry` also once per artifact store."""
+    """Each module runs once per backend; modules marked `registry` also once per artifact store;
+    modules marked `once` (slow end-to-end loops whose server side the other modules already
+    cover on every backend) only on the first backend and artifact store."""
     if "server" not in metafunc.fixturenames:
         return
     stores = artifact_stores()
+    chosen_backends = backends()
     if metafunc.definition.get_closest_marker("registry") is None:
         stores = stores[:1]
+    if metafunc.definition.get_closest_marker("once") is not None:
+        stores, chosen_backends = stores[:1], chosen_backends[:1]
     params, ids = [], []
-    for backend in backends():
+    for backend in chosen_backends:
         for store in stores:
             params.append((backend, store))
             ids.append(backend if store == "local" else f"{backend}-{store}")

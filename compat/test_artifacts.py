@@ -161,7 +161,8 @@ def test_raw_put_get_delete_and_content_types(server):
     }
     for name, mime in cases.items():
         r = server.http.put(server.url + f"{base}/d/{name}", data=b"payload", timeout=60)
-        assert r.status_code == 200 and r.json() == {}, describe(r)
+        # MLflow's server answers an upload with an empty body (as the 3.18 recordings show).
+        assert r.status_code == 200 and r.content == b"", describe(r)
         r = server.http.get(server.url + f"{base}/d/{name}", timeout=60)
         assert r.status_code == 200 and r.content == b"payload", describe(r)
         assert r.headers["Content-Type"] == mime, (name, r.headers)

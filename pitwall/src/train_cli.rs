@@ -129,6 +129,11 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
         ModelKind::Logistic => ProgressBar::hidden(),
     };
     let lake = args.lake.open()?;
+    // A registry that cannot be reached fails the command before the fit, not after it.
+    let client = args.tracking_uri.as_deref().map(TrackingClient::new).transpose()?;
+    if let Some(client) = &client {
+        client.check().await?;
+    }
     let report = train_churn(&lake, &options, &run_dir, |_| bar.inc(1)).await;
     bar.finish_and_clear();
     let report = report?;
@@ -138,11 +143,11 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
     }
     println!("model: {}", report.files.model_dir.display());
     println!("artifacts: {}", report.files.run_dir.display());
-    if let Some(uri) = &args.tracking_uri {
-        let client = TrackingClient::new(uri)?;
+    if let Some(client) = &client {
         let run_name = report.files.run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let info = client.log_training(&args.experiment, &run_name, &options, &report.trained, None).await?;
-        let published = publish(&client, &info, &options, &report, &args.registered_model).await;
+        let info =
+            client.log_training(&args.experiment, &run_name, &options, &report.trained, report.abt_version).await?;
+        let published = publish(client, &info, &options, &report, &args.registered_model).await;
         let status = if published.is_ok() { RunStatus::Finished } else { RunStatus::Failed };
         client.end_run(&info.run_id, status).await?;
         println!("run {} logged to experiment {}", info.run_id, args.experiment);

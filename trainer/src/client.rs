@@ -45,7 +45,7 @@ impl TrackingClient {
 
     pub(crate) async fn answer<T: DeserializeOwned>(rpc: &str, response: reqwest::Response) -> Result<T> {
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let body = response.bytes().await.map_err(|e| http_error(rpc, &e))?;
         if !status.is_success() {
             let (error_code, message) = match serde_json::from_slice::<ErrorResponse>(&body) {
                 Ok(e) => (e.error_code, e.message),
@@ -58,35 +58,17 @@ impl TrackingClient {
     }
 
     pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(&self, rpc: &str, body: &B) -> Result<T> {
-        let response = self
-            .http
-            .post(self.url(rpc))
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let response = self.http.post(self.url(rpc)).json(body).send().await.map_err(|e| http_error(rpc, &e))?;
         Self::answer(rpc, response).await
     }
 
     pub(crate) async fn patch<B: Serialize, T: DeserializeOwned>(&self, rpc: &str, body: &B) -> Result<T> {
-        let response = self
-            .http
-            .patch(self.url(rpc))
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let response = self.http.patch(self.url(rpc)).json(body).send().await.map_err(|e| http_error(rpc, &e))?;
         Self::answer(rpc, response).await
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, rpc: &str, query: &[(&str, &str)]) -> Result<T> {
-        let response = self
-            .http
-            .get(self.url(rpc))
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let response = self.http.get(self.url(rpc)).query(query).send().await.map_err(|e| http_error(rpc, &e))?;
         Self::answer(rpc, response).await
     }
 
@@ -110,8 +92,31 @@ impl TrackingClient {
             .body(bytes)
             .send()
             .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
-        let _: serde_json::Value = Self::answer(rpc, response).await?;
+            .map_err(|e| http_error(rpc, &e))?;
+        // MLflow answers an upload with an empty body, Pitwall with `{}`: only the status counts.
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.bytes().await.map_err(|e| http_error(rpc, &e))?;
+            let (error_code, message) = match serde_json::from_slice::<ErrorResponse>(&body) {
+                Ok(e) => (e.error_code, e.message),
+                Err(_) => (String::new(), String::from_utf8_lossy(&body).into_owned()),
+            };
+            return Err(TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code, message });
+        }
+        Ok(())
+    }
+
+    /// Fails unless the tracking server answers its health check.
+    pub async fn check(&self) -> Result<()> {
+        let rpc = "health";
+        let url = self.base.join("health").expect("a path always joins");
+        let response = self.http.get(url).send().await.map_err(|e| http_error(rpc, &e))?;
+        if !response.status().is_success() {
+            return Err(TrainError::Http {
+                rpc: rpc.into(),
+                reason: format!("{} answered HTTP {}", self.base, response.status()),
+            });
+        }
         Ok(())
     }
 
@@ -119,27 +124,17 @@ impl TrackingClient {
     pub(crate) async fn list_proxied<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let rpc = "mlflow-artifacts/artifacts";
         let url = self.base.join("api/2.0/mlflow-artifacts/artifacts").expect("a path always joins");
-        let response = self
-            .http
-            .get(url)
-            .query(&[("path", path)])
-            .send()
-            .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let response = self.http.get(url).query(&[("path", path)]).send().await.map_err(|e| http_error(rpc, &e))?;
         Self::answer(rpc, response).await
     }
 
     /// GET of one file through the artifact proxy.
     pub async fn get_artifact(&self, artifact_uri: &str, rel: &str) -> Result<Vec<u8>> {
         let rpc = "mlflow-artifacts/artifacts";
-        let response = self
-            .http
-            .get(self.artifact_url(artifact_uri, rel)?)
-            .send()
-            .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let response =
+            self.http.get(self.artifact_url(artifact_uri, rel)?).send().await.map_err(|e| http_error(rpc, &e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+        let body = response.bytes().await.map_err(|e| http_error(rpc, &e))?;
         if !status.is_success() {
             let message = String::from_utf8_lossy(&body).into_owned();
             return Err(TrainError::Tracking {
@@ -161,7 +156,7 @@ impl TrackingClient {
             .query(&[("experiment_name", name)])
             .send()
             .await
-            .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: e.to_string() })?;
+            .map_err(|e| http_error(rpc, &e))?;
         match Self::answer::<ExperimentResponse>(rpc, response).await {
             Ok(found) => Ok(found.experiment.experiment_id),
             Err(TrainError::Tracking { error_code, .. }) if error_code == "RESOURCE_DOES_NOT_EXIST" => {
@@ -262,6 +257,22 @@ impl TrackingClient {
         self.log_inputs(&info.run_id, vec![input]).await?;
         Ok(info)
     }
+}
+
+/// A transport error with its causes ("connection refused", "dns error" …), which the
+/// error's own message leaves out.
+fn http_error(rpc: &str, e: &reqwest::Error) -> TrainError {
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !reason.contains(&text) {
+            reason.push_str(": ");
+            reason.push_str(&text);
+        }
+        source = cause.source();
+    }
+    TrainError::Http { rpc: rpc.into(), reason }
 }
 
 fn now_ms() -> i64 {

@@ -196,13 +196,13 @@ impl TrackingClient {
     /// Downloads the files of version `version` (a number, or `@alias`) of model `name` into
     /// `dir`, and answers the version number.
     pub async fn download_model_version(&self, name: &str, version: &str, dir: &Path) -> Result<i64> {
+        // The server's own error names what is missing: the model, the alias or the version.
         let found = match version.strip_prefix('@') {
-            Some(alias) => self.version_by_alias(name, alias).await?.ok_or_else(|| TrainError::Tracking {
-                rpc: "registered-models/alias".into(),
-                status: 404,
-                error_code: "RESOURCE_DOES_NOT_EXIST".into(),
-                message: format!("model {name} has no alias {alias}"),
-            })?,
+            Some(alias) => {
+                let got: ModelVersionResponse =
+                    self.get("registered-models/alias", &[("name", name), ("alias", alias)]).await?;
+                got.model_version
+            }
             None => {
                 let got: ModelVersionResponse =
                     self.get("model-versions/get", &[("name", name), ("version", version)]).await?;

@@ -278,6 +278,8 @@ pub struct TrainReport {
     pub trained: Trained,
     pub files: RunFiles,
     pub abt_rows: usize,
+    /// The ABT's Delta version when training started: what the run's dataset input records.
+    pub abt_version: Option<i64>,
     pub elapsed: Duration,
 }
 
@@ -289,10 +291,12 @@ pub async fn train_churn(
     on_round: impl FnMut(usize),
 ) -> Result<TrainReport> {
     let started = Instant::now();
+    let abt_version =
+        lake.tables().await?.tables.iter().find(|t| t.table == pitwall_lake::ABT_CHURN).and_then(|t| t.version);
     let abt = load_abt(lake).await?;
     let trained = train(&abt, options, on_round)?;
     let files = write_run(run_dir, &abt, &trained, options)?;
-    Ok(TrainReport { trained, files, abt_rows: abt.len(), elapsed: started.elapsed() })
+    Ok(TrainReport { trained, files, abt_rows: abt.len(), abt_version, elapsed: started.elapsed() })
 }
 
 /// The learner named on the command line.

@@ -164,7 +164,8 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 
 async fn round_trip_listing_delete(h: &Harness) {
     let a = h.put("1/run1/artifacts/hello.txt", "hello").await;
-    assert_eq!((a.status, a.json()), (StatusCode::OK, json!({})));
+    // MLflow's server answers an upload with an empty body (recorded in mlflow-reference).
+    assert_eq!((a.status, a.bytes.as_slice()), (StatusCode::OK, &b""[..]));
     let a = h.get("1/run1/artifacts/hello.txt").await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.bytes, b"hello");
