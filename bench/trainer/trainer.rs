@@ -103,17 +103,32 @@ async fn main() {
     let mut onnx = OnnxModel::load(&model_dir.onnx_path).unwrap();
     let load_model = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let proba = score_frame(&mut onnx, &model_dir.features, &frame).unwrap();
+    let x = model_dir.features.matrix(&frame);
+    let encode = t.elapsed().as_secs_f64();
+    let width = x.ncols();
+    let t = Instant::now();
+    let proba = onnx.run(x.into_raw_vec_and_offset().0, width).unwrap();
     let infer = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let again = score_frame(&mut onnx, &model_dir.features, &frame).unwrap();
+    let both = t.elapsed().as_secs_f64();
+    // Scoring in chunks must give exactly what one call over every row gives.
+    let differ = proba.iter().zip(&again).filter(|(a, b)| a != b).count();
+    assert_eq!(differ, 0, "{differ} of {} rows differ between one call and chunked calls", proba.len());
     println!(
-        "scoring {} fs_drivers rows since 2000: read {read:.3}s, model load {load_model:.3}s, encode+ONNX Runtime {infer:.3}s",
+        "scoring {} fs_drivers rows since 2000: read {read:.3}s, model load {load_model:.3}s, encode {encode:.3}s, \
+         ONNX Runtime {infer:.3}s (encode + ONNX Runtime again: {both:.3}s)",
         proba.len()
     );
+    let t = Instant::now();
+    let batch = pitwall_trainer::score::scores_batch(&frame, &proba, 1, "2026-01-01 00:00:00").unwrap();
+    let write = pitwall_trainer::score::write_scores(&lake, batch, 1).await.unwrap();
+    println!("model_churn Delta write alone: {:.3}s (table version {write})", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let source = ModelSource::Directory { dir: files.model_dir.clone(), version: 1 };
     let report = score_churn(&lake, &source, Some(since)).await.unwrap();
     println!(
-        "pitwall score churn --since 2000-01-01 end to end (read, score, Delta commit): {:.3}s for {} rows (target < 1 s)",
+        "pitwall score churn --since 2000-01-01 end to end (read, score, Delta commit): {:.3}s for {} rows (target < 1 s)\n  {report}",
         t.elapsed().as_secs_f64(),
         report.rows
     );

@@ -71,26 +71,34 @@ pub fn to_onnx(model: &ChurnModel) -> ModelProto {
     }
 }
 
+/// A node of an exported tree: a split on `feature` (`BRANCH_LEQ` or `BRANCH_LT`) to the
+/// `true_id` / `false_id` nodes of the same tree, or a leaf adding `weight` to the logit.
+enum OnnxNode {
+    Split { feature: usize, threshold: f64, comparison: Comparison, true_id: usize, false_id: usize },
+    Leaf { weight: f64 },
+}
+
 fn tree_ensemble(g: &mut GraphProto, m: &Boosted) {
+    let trees = stumps_by_feature(m).unwrap_or_else(|| one_per_tree(m));
     let (mut tree_ids, mut node_ids, mut feature_ids, mut modes) = (vec![], vec![], vec![], vec![]);
     let (mut values, mut true_ids, mut false_ids) = (vec![], vec![], vec![]);
     let (mut t_tree, mut t_node, mut t_weight) = (vec![], vec![], vec![]);
-    for (t, tree) in m.trees.iter().enumerate() {
-        for (i, n) in tree.nodes.iter().enumerate() {
+    for (t, tree) in trees.iter().enumerate() {
+        for (i, n) in tree.iter().enumerate() {
             tree_ids.push(t as i64);
             node_ids.push(i as i64);
             match n {
-                Node::Split { feature, threshold, comparison, left, right, .. } => {
+                OnnxNode::Split { feature, threshold, comparison, true_id, false_id } => {
                     feature_ids.push(*feature as i64);
                     modes.push(match comparison {
                         Comparison::LessOrEqual => b"BRANCH_LEQ".to_vec(),
                         Comparison::Less => b"BRANCH_LT".to_vec(),
                     });
                     values.push(*threshold);
-                    true_ids.push(*left as i64);
-                    false_ids.push(*right as i64);
+                    true_ids.push(*true_id as i64);
+                    false_ids.push(*false_id as i64);
                 }
-                Node::Leaf { class } => {
+                OnnxNode::Leaf { weight } => {
                     feature_ids.push(0);
                     modes.push(b"LEAF".to_vec());
                     values.push(0.0);
@@ -98,7 +106,7 @@ fn tree_ensemble(g: &mut GraphProto, m: &Boosted) {
                     false_ids.push(0);
                     t_tree.push(t as i64);
                     t_node.push(i as i64);
-                    t_weight.push(m.leaf_value(t, *class));
+                    t_weight.push(*weight);
                 }
             }
         }
@@ -125,6 +133,112 @@ fn tree_ensemble(g: &mut GraphProto, m: &Boosted) {
     g.node.push(ensemble);
     // The regressor's output is float; the sum itself is taken in double over double weights.
     g.node.push(node("Cast", &["logit_f32"], &["logit"], vec![attr_int("to", DataType::DOUBLE as i64)]));
+}
+
+/// Each boosted tree as it is, its leaves weighted by the tree's share of the logit.
+fn one_per_tree(m: &Boosted) -> Vec<Vec<OnnxNode>> {
+    m.trees
+        .iter()
+        .enumerate()
+        .map(|(t, tree)| {
+            tree.nodes
+                .iter()
+                .map(|n| match n {
+                    Node::Split { feature, threshold, comparison, left, right, .. } => OnnxNode::Split {
+                        feature: *feature,
+                        threshold: *threshold,
+                        comparison: *comparison,
+                        true_id: *left,
+                        false_id: *right,
+                    },
+                    Node::Leaf { class } => OnnxNode::Leaf { weight: m.leaf_value(t, *class) },
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One split of a stump: its test, and what it adds to the logit on either side.
+struct Cut {
+    threshold: f64,
+    comparison: Comparison,
+    left: f64,
+    right: f64,
+}
+
+impl Cut {
+    /// Cuts in the order in which their tests become true as x decreases: at one threshold,
+    /// `x < t` implies `x <= t`, so `Less` comes first. The tests are then nested: a cut's
+    /// test being true makes every later cut's true.
+    fn order(&self) -> (f64, u8) {
+        (self.threshold, if self.comparison == Comparison::Less { 0 } else { 1 })
+    }
+}
+
+/// An ensemble of stumps (the default model: a thousand depth-1 trees) as one tree per feature.
+/// The stumps on one feature add up to a step function of that feature, which a balanced
+/// search tree over their thresholds gives exactly: the same sum with a tenth of the trees and
+/// a few comparisons per feature, which is what ONNX Runtime's time goes into. `None` when
+/// some tree is deeper than a stump.
+fn stumps_by_feature(m: &Boosted) -> Option<Vec<Vec<OnnxNode>>> {
+    let mut by_feature: std::collections::BTreeMap<usize, Vec<Cut>> = std::collections::BTreeMap::new();
+    for (t, tree) in m.trees.iter().enumerate() {
+        let Some(Node::Split { feature, threshold, comparison, left, right, .. }) = tree.nodes.first() else {
+            return None;
+        };
+        let (Some(Node::Leaf { class: l }), Some(Node::Leaf { class: r })) =
+            (tree.nodes.get(*left), tree.nodes.get(*right))
+        else {
+            return None;
+        };
+        by_feature.entry(*feature).or_default().push(Cut {
+            threshold: *threshold,
+            comparison: *comparison,
+            left: m.leaf_value(t, *l),
+            right: m.leaf_value(t, *r),
+        });
+    }
+    let mut trees = Vec::with_capacity(by_feature.len());
+    for (feature, mut cuts) in by_feature {
+        cuts.sort_by(|a, b| a.order().partial_cmp(&b.order()).unwrap_or(std::cmp::Ordering::Equal));
+        // Interval i lies below cut i and above cut i-1: cuts j >= i send x left, cuts j < i right.
+        let mut below: Vec<f64> = vec![0.0; cuts.len() + 1];
+        for (j, c) in cuts.iter().enumerate() {
+            below[j + 1] = below[j] + c.right;
+        }
+        let mut above = vec![0.0; cuts.len() + 1];
+        for j in (0..cuts.len()).rev() {
+            above[j] = above[j + 1] + cuts[j].left;
+        }
+        let weights: Vec<f64> = (0..=cuts.len()).map(|i| below[i] + above[i]).collect();
+        let mut nodes = Vec::with_capacity(2 * cuts.len() + 1);
+        search_tree(&mut nodes, feature, &cuts, &weights, 0, cuts.len());
+        trees.push(nodes);
+    }
+    Some(trees)
+}
+
+/// Appends the search tree over intervals `first..=last` to `nodes`; answers its root's id.
+fn search_tree(
+    nodes: &mut Vec<OnnxNode>,
+    feature: usize,
+    cuts: &[Cut],
+    weights: &[f64],
+    first: usize,
+    last: usize,
+) -> usize {
+    let id = nodes.len();
+    if first == last {
+        nodes.push(OnnxNode::Leaf { weight: weights[first] });
+        return id;
+    }
+    let mid = (first + last - 1) / 2;
+    nodes.push(OnnxNode::Leaf { weight: 0.0 });
+    let true_id = search_tree(nodes, feature, cuts, weights, first, mid);
+    let false_id = search_tree(nodes, feature, cuts, weights, mid + 1, last);
+    let cut = &cuts[mid];
+    nodes[id] = OnnxNode::Split { feature, threshold: cut.threshold, comparison: cut.comparison, true_id, false_id };
+    id
 }
 
 fn logistic(g: &mut GraphProto, m: &Logistic) {
@@ -249,5 +363,75 @@ mod tests {
         assert_eq!(ens.domain, ML_DOMAIN);
         let weights = ens.attribute.iter().find(|a| a.name == "target_weights_as_tensor").unwrap();
         assert_eq!(weights.t.double_data, vec![-2.0, 2.0]);
+    }
+
+    /// The logit of row `x` by exported trees, walked as ONNX Runtime walks them.
+    fn walk(trees: &[Vec<OnnxNode>], x: &[f64]) -> f64 {
+        trees
+            .iter()
+            .map(|nodes| {
+                let mut i = 0;
+                loop {
+                    match &nodes[i] {
+                        OnnxNode::Leaf { weight } => break *weight,
+                        OnnxNode::Split { feature, threshold, comparison, true_id, false_id } => {
+                            let goes_true = match comparison {
+                                Comparison::LessOrEqual => x[*feature] <= *threshold,
+                                Comparison::Less => x[*feature] < *threshold,
+                            };
+                            i = if goes_true { *true_id } else { *false_id };
+                        }
+                    }
+                }
+            })
+            .sum()
+    }
+
+    fn stump(feature: usize, threshold: f64, comparison: Comparison, left: u8) -> Tree {
+        Tree {
+            nodes: vec![
+                Node::Split { feature, threshold, comparison, left: 1, right: 2, gain: 1.0 },
+                Node::Leaf { class: left },
+                Node::Leaf { class: 1 - left },
+            ],
+        }
+    }
+
+    #[test]
+    fn stumps_merged_per_feature_sum_to_the_same_logit_even_on_the_thresholds() {
+        // Repeated thresholds, both comparisons at one threshold, and rows exactly on them.
+        let thresholds = [0.5, 1.5, 1.5, -2.0, 3.25, 0.5, 1.5, 7.0];
+        let mut trees = Vec::new();
+        let mut alphas = Vec::new();
+        for (i, &t) in thresholds.iter().enumerate() {
+            let comparison = if i % 3 == 0 { Comparison::Less } else { Comparison::LessOrEqual };
+            trees.push(stump(i % 3, t, comparison, (i % 2) as u8));
+            alphas.push(0.1 + i as f64 * 0.07);
+        }
+        let m = Boosted { trees, alphas, n_features: 3 };
+        let merged = stumps_by_feature(&m).expect("all stumps");
+        assert_eq!(merged.len(), 3, "one tree per feature");
+        let per_tree = one_per_tree(&m);
+        let mut values: Vec<f64> = thresholds.iter().flat_map(|t| [t - 0.25, *t, t + 0.25]).collect();
+        values.extend([-100.0, 100.0]);
+        for &a in &values {
+            for &b in &values {
+                for &c in &[0.5, 1.5, -3.0] {
+                    let x = [a, b, c];
+                    let (want, got) = (walk(&per_tree, &x), walk(&merged, &x));
+                    assert!((want - got).abs() < 1e-12, "{x:?}: {want} vs {got}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deeper_trees_are_exported_one_by_one() {
+        let mut deep = stump(0, 1.0, Comparison::LessOrEqual, 0);
+        deep.nodes[1] =
+            Node::Split { feature: 1, threshold: 2.0, comparison: Comparison::Less, left: 3, right: 4, gain: 0.5 };
+        deep.nodes.extend([Node::Leaf { class: 0 }, Node::Leaf { class: 1 }]);
+        let m = Boosted { trees: vec![deep], alphas: vec![1.0], n_features: 2 };
+        assert!(stumps_by_feature(&m).is_none());
     }
 }

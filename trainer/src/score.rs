@@ -51,18 +51,31 @@ pub struct ScoreReport {
     /// The model_churn version committed.
     pub table_version: i64,
     pub elapsed: Duration,
+    /// Time spent reading the rows, running the model, and committing the scores.
+    pub phases: Phases,
+}
+
+/// Where a scoring run's time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Phases {
+    pub read: Duration,
+    pub score: Duration,
+    pub write: Duration,
 }
 
 impl std::fmt::Display for ScoreReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{MODEL_CHURN}: version {}, {} rows of model version {} since {} ({:.2}s)",
+            "{MODEL_CHURN}: version {}, {} rows of model version {} since {} ({:.2}s: read {:.2}s, score {:.2}s, write {:.2}s)",
             self.table_version,
             self.rows,
             self.model_version,
             self.since,
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            self.phases.read.as_secs_f64(),
+            self.phases.score.as_secs_f64(),
+            self.phases.write.as_secs_f64(),
         )
     }
 }
@@ -87,21 +100,27 @@ fn parse_date(value: &str) -> Result<NaiveDate> {
         .map_err(|e| TrainError::Settings(format!("{value:?} is not a YYYY-MM-DD date: {e}")))
 }
 
-/// fs_drivers rows with dtRef on or after `since`, with the columns `features` needs.
+/// fs_drivers rows with dtRef on or after `since`, with the columns `features` needs. Rows come
+/// in the table's own order: each is scored on its own, and sorting a few hundred thousand
+/// wide rows would cost more than the scoring.
 pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<Frame> {
-    let query = format!(
-        r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}' ORDER BY "dtRef", "idDriver""#,
-        since.format("%Y-%m-%d")
-    );
+    let query = format!(r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}'"#, since.format("%Y-%m-%d"));
     let batches = lake.sql(&query).await?;
     Frame::from_batches(FS_DRIVERS_NAME, &batches, &features.numeric, false)
 }
 
+/// Rows encoded and run per ONNX Runtime call: the input and the graph's intermediate tensors
+/// stay a few tens of MB, reused from call to call, whatever the number of rows.
+const SCORE_CHUNK: usize = 32_768;
+
 /// Churn probabilities of `frame`'s rows by the ONNX model.
 pub fn score_frame(model: &mut OnnxModel, features: &FeatureSpec, frame: &Frame) -> Result<Vec<f64>> {
-    let x = features.matrix(frame);
-    let width = x.ncols();
-    let proba = model.run(x.into_raw_vec_and_offset().0, width)?;
+    let mut proba = Vec::with_capacity(frame.len());
+    for start in (0..frame.len()).step_by(SCORE_CHUNK) {
+        let x = features.matrix_rows(frame, start..(start + SCORE_CHUNK).min(frame.len()));
+        let width = x.ncols();
+        proba.extend(model.run(x.into_raw_vec_and_offset().0, width)?);
+    }
     if proba.len() != frame.len() {
         return Err(TrainError::Settings(format!(
             "the model returned {} values for {} rows",
@@ -168,13 +187,17 @@ pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveD
     if frame.is_empty() {
         return Err(TrainError::EmptyTable { table: format!("{FS_DRIVERS_NAME} since {since}") });
     }
+    let read = started.elapsed();
     // Loaded after the reads, so that no ONNX Runtime session is held across an await.
     let mut onnx = OnnxModel::load(&model_dir.onnx_path)?;
     let proba = score_frame(&mut onnx, &model_dir.features, &frame)?;
     let dt_model = model_dir.created().map(|c| c.get(..19).unwrap_or(c).to_string()).unwrap_or_default();
     let batch = scores_batch(&frame, &proba, model_version, &dt_model)?;
+    let score = started.elapsed() - read;
     let table_version = write_scores(lake, batch, model_version).await?;
-    let report = ScoreReport { model_version, since, rows: frame.len(), table_version, elapsed: started.elapsed() };
+    let elapsed = started.elapsed();
+    let phases = Phases { read, score, write: elapsed - read - score };
+    let report = ScoreReport { model_version, since, rows: frame.len(), table_version, elapsed, phases };
     tracing::info!(%report, "scored");
     Ok(report)
 }
