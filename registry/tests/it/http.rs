@@ -229,7 +229,7 @@ async fn logged_model_wire_shapes_and_errors() {
         .await;
     assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("BAD_REQUEST")));
     let (s, b) = api.call("DELETE", &format!("logged-models/{id}/tags/nope"), None).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     assert_eq!(b["message"], format!("No tag with key 'nope' found for model with ID '{id}'."));
     let (s, _) = api.call("DELETE", &format!("logged-models/{id}/tags/k"), None).await;
     assert_eq!(s, StatusCode::OK);

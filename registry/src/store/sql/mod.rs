@@ -143,7 +143,14 @@ impl SqlStore {
             Some(gate) => Some(gate.lock().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        // SQLite: take the write lock at BEGIN, where the busy timeout applies. A deferred
+        // transaction that reads first and writes later cannot wait for the lock: it fails at
+        // once with SQLITE_BUSY if a connection whose transaction was dropped on an error path
+        // still holds the lock until its rollback runs.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _guard: guard })
     }
 
