@@ -47,11 +47,7 @@ impl TrackingClient {
         let status = response.status();
         let body = response.bytes().await.map_err(|e| http_error(rpc, &e))?;
         if !status.is_success() {
-            let (error_code, message) = match serde_json::from_slice::<ErrorResponse>(&body) {
-                Ok(e) => (e.error_code, e.message),
-                Err(_) => (String::new(), String::from_utf8_lossy(&body).into_owned()),
-            };
-            return Err(TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code, message });
+            return Err(refusal(rpc, status, &body));
         }
         serde_json::from_slice(&body)
             .map_err(|e| TrainError::Http { rpc: rpc.into(), reason: format!("unexpected answer: {e}") })
@@ -97,11 +93,7 @@ impl TrackingClient {
         let status = response.status();
         if !status.is_success() {
             let body = response.bytes().await.map_err(|e| http_error(rpc, &e))?;
-            let (error_code, message) = match serde_json::from_slice::<ErrorResponse>(&body) {
-                Ok(e) => (e.error_code, e.message),
-                Err(_) => (String::new(), String::from_utf8_lossy(&body).into_owned()),
-            };
-            return Err(TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code, message });
+            return Err(refusal(rpc, status, &body));
         }
         Ok(())
     }
@@ -257,6 +249,15 @@ impl TrackingClient {
         self.log_inputs(&info.run_id, vec![input]).await?;
         Ok(info)
     }
+}
+
+/// A call the server refused: MLflow's error body when it sent one, else the body as text.
+fn refusal(rpc: &str, status: reqwest::StatusCode, body: &[u8]) -> TrainError {
+    let (error_code, message) = match serde_json::from_slice::<ErrorResponse>(body) {
+        Ok(e) => (e.error_code, e.message),
+        Err(_) => (String::new(), String::from_utf8_lossy(body).into_owned()),
+    };
+    TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code, message }
 }
 
 /// A transport error with its causes ("connection refused", "dns error" …), which the
