@@ -2,7 +2,7 @@
 
 use crate::db;
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use pitwall_registry::artifacts::ArtifactRepo;
 use pitwall_registry::{AppState, Settings, app};
@@ -10,13 +10,13 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Api {
+pub(crate) struct Api {
     router: axum::Router,
     _store: db::TestStore,
     _artifacts: tempfile::TempDir,
 }
 
-async fn api() -> Api {
+pub(crate) async fn api() -> Api {
     let t = db::sqlite().await;
     let artifacts = tempfile::tempdir().expect("tempdir");
     let state = AppState {
@@ -28,7 +28,7 @@ async fn api() -> Api {
 }
 
 impl Api {
-    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    pub(crate) async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
         let resp = self.router.clone().oneshot(req).await.expect("router answers");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -38,7 +38,7 @@ impl Api {
         (status, headers, body)
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let req = Request::post(format!("/api/2.0/mlflow/{path}"))
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
@@ -47,7 +47,7 @@ impl Api {
         (s, b)
     }
 
-    async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path_and_query: &str) -> (StatusCode, Value) {
         let req = Request::get(format!("/api/2.0/mlflow/{path_and_query}")).body(Body::empty()).unwrap();
         let (s, _, b) = self.send(req).await;
         (s, b)
@@ -162,7 +162,7 @@ fn committed_openapi_document_is_current() {
 }
 
 impl Api {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(format!("/api/2.0/mlflow/{path}"));
         let body = match body {
             Some(b) => {
@@ -173,6 +173,13 @@ impl Api {
         };
         let (s, _, b) = self.send(req.body(body).unwrap()).await;
         (s, b)
+    }
+
+    /// A call that must succeed; answers its body.
+    pub(crate) async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (s, b) = self.call(method, path, body).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+        b
     }
 }
 
@@ -197,24 +204,28 @@ async fn logged_model_wire_shapes_and_errors() {
     assert!(info.get("status_message").is_none());
 
     let (s, b) = api
-        .call("PATCH", &format!("logged-models/{id}"), Some(json!({"model_id": id, "status": "LOGGED_MODEL_READY"})))
+        .call(
+            Method::PATCH,
+            &format!("logged-models/{id}"),
+            Some(json!({"model_id": id, "status": "LOGGED_MODEL_READY"})),
+        )
         .await;
     assert_eq!((s, &b["model"]["info"]["status"]), (StatusCode::OK, &json!("LOGGED_MODEL_READY")));
-    let (s, b) = api.call("PATCH", &format!("logged-models/{id}"), Some(json!({"model_id": id}))).await;
+    let (s, b) = api.call(Method::PATCH, &format!("logged-models/{id}"), Some(json!({"model_id": id}))).await;
     assert_eq!(
         (s, b["message"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, format!("Missing value for required parameter 'status'.{hint}").as_str())
     );
     let (s, b) =
-        api.call("PATCH", &format!("logged-models/{id}"), Some(json!({"model_id": id, "status": "READY"}))).await;
+        api.call(Method::PATCH, &format!("logged-models/{id}"), Some(json!({"model_id": id, "status": "READY"}))).await;
     assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("INVALID_PARAMETER_VALUE")));
     let (s, _) = api
-        .call("PATCH", &format!("logged-models/{id}/tags"), Some(json!({"tags": [{"key": "k", "value": "v"}]})))
+        .call(Method::PATCH, &format!("logged-models/{id}/tags"), Some(json!({"tags": [{"key": "k", "value": "v"}]})))
         .await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = api
         .call(
-            "POST",
+            Method::POST,
             &format!("logged-models/{id}/params"),
             Some(json!({"model_id": id, "params": [{"key": "p", "value": "1"}]})),
         )
@@ -222,16 +233,16 @@ async fn logged_model_wire_shapes_and_errors() {
     assert_eq!((s, &b), (StatusCode::OK, &json!({})));
     let (s, b) = api
         .call(
-            "POST",
+            Method::POST,
             &format!("logged-models/{id}/params"),
             Some(json!({"model_id": id, "params": [{"key": "p", "value": "2"}]})),
         )
         .await;
     assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("BAD_REQUEST")));
-    let (s, b) = api.call("DELETE", &format!("logged-models/{id}/tags/nope"), None).await;
+    let (s, b) = api.call(Method::DELETE, &format!("logged-models/{id}/tags/nope"), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     assert_eq!(b["message"], format!("No tag with key 'nope' found for model with ID '{id}'."));
-    let (s, _) = api.call("DELETE", &format!("logged-models/{id}/tags/k"), None).await;
+    let (s, _) = api.call(Method::DELETE, &format!("logged-models/{id}/tags/k"), None).await;
     assert_eq!(s, StatusCode::OK);
 
     let (s, b) = api.post("logged-models/search", json!({"experiment_ids": [exp], "filter": "name = 'clf'"})).await;
@@ -254,7 +265,7 @@ async fn logged_model_wire_shapes_and_errors() {
     let (s, b) = api.post("logged-models/search", json!({"experiment_ids": [exp], "page_token": "abc"})).await;
     assert_eq!((s, &b["error_code"]), (StatusCode::BAD_REQUEST, &json!("INVALID_PARAMETER_VALUE")));
 
-    let (s, _) = api.call("DELETE", &format!("logged-models/{id}"), None).await;
+    let (s, _) = api.call(Method::DELETE, &format!("logged-models/{id}"), None).await;
     assert_eq!(s, StatusCode::OK);
     let (s, b) = api.get(&format!("logged-models/{id}")).await;
     assert_eq!((s, &b["error_code"]), (StatusCode::NOT_FOUND, &json!("RESOURCE_DOES_NOT_EXIST")));
@@ -265,7 +276,7 @@ async fn logged_model_wire_shapes_and_errors() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(api.send(req).await.0, StatusCode::OK, "served under the ajax prefix too");
-    let (s, _) = api.call("POST", &format!("logged-models/{id}"), Some(json!({}))).await;
+    let (s, _) = api.call(Method::POST, &format!("logged-models/{id}"), Some(json!({}))).await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
 }
 

@@ -1,64 +1,9 @@
 //! The model registry over HTTP in process: paths and methods, wire shapes, MLflow's errors.
 
-use crate::db;
+use crate::http::api;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use pitwall_registry::artifacts::ArtifactRepo;
-use pitwall_registry::{AppState, Settings, app};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
-
-struct Api {
-    router: axum::Router,
-    _store: db::TestStore,
-    _artifacts: tempfile::TempDir,
-}
-
-async fn api() -> Api {
-    let t = db::sqlite().await;
-    let artifacts = tempfile::tempdir().expect("tempdir");
-    let state = AppState {
-        store: Arc::new(t.store.clone()),
-        settings: Arc::new(Settings { serve_artifacts: true, multipart_uploads: false }),
-        artifacts: Arc::new(ArtifactRepo::local(artifacts.path()).expect("artifact folder")),
-    };
-    Api { router: app(state), _store: t, _artifacts: artifacts }
-}
-
-impl Api {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(format!("/api/2.0/mlflow/{path}"));
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let resp = self.router.clone().oneshot(req.body(body).unwrap()).await.expect("router answers");
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, None).await
-    }
-
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (s, b) = self.call(method, path, body).await;
-        assert_eq!(s, StatusCode::OK, "{path}: {b}");
-        b
-    }
-}
 
 fn assert_error(got: (StatusCode, Value), status: StatusCode, code: &str, message: &str) {
     assert_eq!(got.0, status, "{}", got.1);
@@ -167,7 +112,7 @@ async fn registry_round_trip_in_mlflow_shapes() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The web UI's prefix serves the same API.
     let req = Request::get("/ajax-api/2.0/mlflow/registered-models/search").body(Body::empty()).unwrap();
-    assert_eq!(api.router.clone().oneshot(req).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(api.send(req).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
