@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use pitwall_lake::{Lake, LakeConfig, S3Settings, SeasonRange};
 use pitwall_trainer::mlmodel::ModelDir;
 use pitwall_trainer::runtime::OnnxModel;
-use pitwall_trainer::score::{read_feature_rows, score_frame};
+use pitwall_trainer::score::{read_feature_rows, score_rows};
 use pitwall_trainer::train::{load_abt, write_run};
 use pitwall_trainer::{ModelSource, TrainOptions, score_churn, train};
 
@@ -29,6 +29,10 @@ fn python() -> PathBuf {
 fn open(root: &Path) -> Lake {
     Lake::open(&LakeConfig { root: root.to_str().unwrap().into(), s3: S3Settings::default() }).unwrap()
 }
+
+// The allocator of the `pitwall` binary, so that the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
@@ -97,20 +101,20 @@ async fn main() {
     let model_dir = ModelDir::open(&files.model_dir).unwrap();
     let since = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let t = Instant::now();
-    let frame = read_feature_rows(&lake, &model_dir.features, since).await.unwrap();
+    let rows = read_feature_rows(&lake, &model_dir.features, since).await.unwrap();
     let read = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut onnx = OnnxModel::load(&model_dir.onnx_path).unwrap();
     let load_model = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let x = model_dir.features.matrix(&frame);
+    let x = rows.matrix(&model_dir.features).unwrap();
     let encode = t.elapsed().as_secs_f64();
     let width = x.ncols();
     let t = Instant::now();
-    let proba = onnx.run(x.into_raw_vec_and_offset().0, width).unwrap();
+    let proba = onnx.run(x.as_slice().unwrap(), width).unwrap();
     let infer = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let again = score_frame(&mut onnx, &model_dir.features, &frame).unwrap();
+    let again = score_rows(&mut onnx, &model_dir.features, &rows).unwrap();
     let both = t.elapsed().as_secs_f64();
     // Scoring in chunks gives what one call over every row gives, up to the float rounding of
     // ONNX Runtime's tree sum (its order depends on how the batch is split across threads).
@@ -122,7 +126,7 @@ async fn main() {
         proba.len()
     );
     let t = Instant::now();
-    let batch = pitwall_trainer::score::scores_batch(&frame, &proba, 1, "2026-01-01 00:00:00").unwrap();
+    let batch = pitwall_trainer::score::scores_batch(&rows, &proba, 1, "2026-01-01 00:00:00").unwrap();
     let write = pitwall_trainer::score::write_scores(&lake, batch, 1).await.unwrap();
     println!("model_churn Delta write alone: {:.3}s (table version {write})", t.elapsed().as_secs_f64());
     let t = Instant::now();

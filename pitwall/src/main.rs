@@ -36,6 +36,9 @@ enum Command {
     ServeModel(serve_cli::ServeModelArgs),
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // A missing .env is the normal case; a malformed one is worth failing on.

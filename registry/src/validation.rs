@@ -182,8 +182,14 @@ pub fn validate_batch(
     batch_limit("params", MAX_PARAMS_TAGS_PER_BATCH, params.len())?;
     batch_limit("tags", MAX_PARAMS_TAGS_PER_BATCH, tags.len())?;
     batch_limit("metrics, params, and tags", MAX_ENTITIES_PER_BATCH, metrics.len() + params.len() + tags.len())?;
+    // A batch logs a few keys many times: each key's checks run once, at its first metric, so
+    // the first metric that fails is still the one reported.
+    let mut checked_keys = std::collections::HashSet::new();
     for (i, m) in metrics.iter().enumerate() {
-        validate_metric(m, &format!("metrics[{i}]."))?;
+        if m.timestamp < 0 || !checked_keys.contains(m.key.as_str()) {
+            validate_metric(m, &format!("metrics[{i}]."))?;
+            checked_keys.insert(m.key.as_str());
+        }
     }
     let params = params
         .iter()

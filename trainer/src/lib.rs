@@ -20,6 +20,7 @@
 pub mod boost;
 pub mod client;
 mod error;
+pub mod feature_rows;
 pub mod features;
 pub mod frame;
 pub mod logistic;

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use ort::environment::Environment;
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
 
 use crate::error::{Result, TrainError};
 
@@ -90,10 +90,11 @@ impl OnnxModel {
         &self.output
     }
 
-    /// Runs rows `x` (row-major, `width` columns) and returns the one value per row.
-    pub fn run(&mut self, x: Vec<f64>, width: usize) -> Result<Vec<f64>> {
+    /// Runs rows `x` (row-major, `width` columns) and returns the one value per row. The rows
+    /// are read in place, not copied.
+    pub fn run(&mut self, x: &[f64], width: usize) -> Result<Vec<f64>> {
         let rows = x.len().checked_div(width).unwrap_or(0);
-        let tensor = Tensor::from_array(([rows, width], x))?;
+        let tensor = TensorRef::from_array_view(([rows, width], x))?;
         let outputs = self.session.run(ort::inputs![self.input.as_str() => tensor])?;
         let (_, values) = outputs[self.output.as_str()].try_extract_tensor::<f64>()?;
         Ok(values.to_vec())

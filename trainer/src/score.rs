@@ -14,8 +14,9 @@ use deltalake::protocol::SaveMode;
 use pitwall_lake::{Lake, Layer, TableId};
 
 use crate::error::{Result, TrainError};
+use crate::feature_rows::FeatureRows;
 use crate::features::FeatureSpec;
-use crate::frame::Frame;
+use crate::frame::{DRIVER, DT_REF, TEAM};
 use crate::mlmodel::ModelDir;
 use crate::runtime::OnnxModel;
 
@@ -100,39 +101,34 @@ fn parse_date(value: &str) -> Result<NaiveDate> {
         .map_err(|e| TrainError::Settings(format!("{value:?} is not a YYYY-MM-DD date: {e}")))
 }
 
-/// fs_drivers rows with dtRef on or after `since`, with the columns `features` needs. Rows come
-/// in the table's own order: each is scored on its own, and sorting a few hundred thousand
-/// wide rows would cost more than the scoring.
-pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<Frame> {
+/// fs_drivers rows with dtRef on or after `since`, checked against `features`. Rows come in
+/// the table's own order: each is scored on its own, and sorting a few hundred thousand wide
+/// rows would cost more than the scoring.
+pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<FeatureRows> {
     let query = format!(r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}'"#, since.format("%Y-%m-%d"));
     let batches = lake.sql(&query).await?;
-    Frame::from_batches(FS_DRIVERS_NAME, &batches, &features.numeric, false)
+    FeatureRows::new(FS_DRIVERS_NAME, batches, features, &[DRIVER, DT_REF])
 }
 
 /// Rows encoded and run per ONNX Runtime call: the input and the graph's intermediate tensors
 /// stay a few tens of MB, reused from call to call, whatever the number of rows.
 const SCORE_CHUNK: usize = 32_768;
 
-/// Churn probabilities of `frame`'s rows by the ONNX model.
-pub fn score_frame(model: &mut OnnxModel, features: &FeatureSpec, frame: &Frame) -> Result<Vec<f64>> {
-    let mut proba = Vec::with_capacity(frame.len());
-    for start in (0..frame.len()).step_by(SCORE_CHUNK) {
-        let x = features.matrix_rows(frame, start..(start + SCORE_CHUNK).min(frame.len()));
-        let width = x.ncols();
-        proba.extend(model.run(x.into_raw_vec_and_offset().0, width)?);
-    }
-    if proba.len() != frame.len() {
-        return Err(TrainError::Settings(format!(
-            "the model returned {} values for {} rows",
-            proba.len(),
-            frame.len()
-        )));
+/// Churn probabilities of `rows` by the ONNX model.
+pub fn score_rows(model: &mut OnnxModel, features: &FeatureSpec, rows: &FeatureRows) -> Result<Vec<f64>> {
+    let mut proba = Vec::with_capacity(rows.len());
+    rows.for_each_chunk(features, SCORE_CHUNK, |x, _| {
+        proba.extend(model.run(x, features.width())?);
+        Ok(())
+    })?;
+    if proba.len() != rows.len() {
+        return Err(TrainError::Settings(format!("the model returned {} values for {} rows", proba.len(), rows.len())));
     }
     Ok(proba)
 }
 
 /// The model_churn rows of one scoring run.
-pub fn scores_batch(frame: &Frame, proba: &[f64], model_version: i64, dt_model: &str) -> Result<RecordBatch> {
+pub fn scores_batch(rows: &FeatureRows, proba: &[f64], model_version: i64, dt_model: &str) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("idDriver", DataType::Utf8, false),
         Field::new("idTeam", DataType::Utf8, true),
@@ -141,13 +137,13 @@ pub fn scores_batch(frame: &Frame, proba: &[f64], model_version: i64, dt_model: 
         Field::new("dtRef", DataType::Utf8, false),
         Field::new("pctProbaChurn", DataType::Float64, false),
     ]));
-    let n = frame.len();
+    let n = rows.len();
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(&frame.drivers)),
-        Arc::new(frame.teams.iter().map(|t| t.as_deref()).collect::<StringArray>()),
+        rows.strings(DRIVER)?,
+        rows.strings(TEAM)?,
         Arc::new(StringArray::from_iter_values(std::iter::repeat_n(dt_model, n))),
         Arc::new(Int64Array::from(vec![model_version; n])),
-        Arc::new(StringArray::from_iter_values(&frame.dt_refs)),
+        rows.strings(DT_REF)?,
         Arc::new(Float64Array::from(proba.to_vec())),
     ];
     Ok(RecordBatch::try_new(schema, columns)?)
@@ -183,21 +179,24 @@ pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveD
         Some(d) => d,
         None => latest_season_start(lake).await?,
     };
-    let frame = read_feature_rows(lake, &model_dir.features, since).await?;
-    if frame.is_empty() {
+    // ONNX Runtime (its library, then the session) loads on a blocking thread while the rows
+    // are read: a tenth of a scoring run otherwise.
+    let onnx_path = model_dir.onnx_path.clone();
+    let loading = tokio::task::spawn_blocking(move || OnnxModel::load(&onnx_path));
+    let rows = read_feature_rows(lake, &model_dir.features, since).await?;
+    if rows.is_empty() {
         return Err(TrainError::EmptyTable { table: format!("{FS_DRIVERS_NAME} since {since}") });
     }
     let read = started.elapsed();
-    // Loaded after the reads, so that no ONNX Runtime session is held across an await.
-    let mut onnx = OnnxModel::load(&model_dir.onnx_path)?;
-    let proba = score_frame(&mut onnx, &model_dir.features, &frame)?;
+    let mut onnx = loading.await.map_err(|e| TrainError::RuntimeLoad(format!("loading the model: {e}")))??;
+    let proba = score_rows(&mut onnx, &model_dir.features, &rows)?;
     let dt_model = model_dir.created().map(|c| c.get(..19).unwrap_or(c).to_string()).unwrap_or_default();
-    let batch = scores_batch(&frame, &proba, model_version, &dt_model)?;
+    let batch = scores_batch(&rows, &proba, model_version, &dt_model)?;
     let score = started.elapsed() - read;
     let table_version = write_scores(lake, batch, model_version).await?;
     let elapsed = started.elapsed();
     let phases = Phases { read, score, write: elapsed - read - score };
-    let report = ScoreReport { model_version, since, rows: frame.len(), table_version, elapsed, phases };
+    let report = ScoreReport { model_version, since, rows: rows.len(), table_version, elapsed, phases };
     tracing::info!(%report, "scored");
     Ok(report)
 }

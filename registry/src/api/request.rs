@@ -13,16 +13,56 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// The path of the first string holding a NUL, which PostgreSQL cannot store.
-fn find_nul(v: &Value, path: String) -> Option<String> {
-    match v {
-        Value::String(s) if s.contains('\0') => Some(path),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| find_nul(x, format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, x)| {
-            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-            if k.contains('\0') { Some(p) } else { find_nul(x, p) }
-        }),
-        _ => None,
+/// One step into a JSON document.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The path (`a.b[2].c`) of the first key or string of `map` that holds a NUL character. The
+/// path is spelled out only when one is found: a log-batch body has thousands of values.
+fn find_nul_in(map: &Map<String, Value>) -> Option<String> {
+    fn in_map<'a>(map: &'a Map<String, Value>, path: &mut Vec<Step<'a>>) -> bool {
+        map.iter().any(|(k, x)| {
+            path.push(Step::Key(k));
+            let found = k.contains('\0') || in_value(x, path);
+            if !found {
+                path.pop();
+            }
+            found
+        })
     }
+    fn in_value<'a>(v: &'a Value, path: &mut Vec<Step<'a>>) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().enumerate().any(|(i, x)| {
+                path.push(Step::Index(i));
+                let found = in_value(x, path);
+                if !found {
+                    path.pop();
+                }
+                found
+            }),
+            Value::Object(map) => in_map(map, path),
+            _ => false,
+        }
+    }
+    let mut path = Vec::new();
+    if !in_map(map, &mut path) {
+        return None;
+    }
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    Some(out)
 }
 
 /// A request's fields as one JSON object.
@@ -30,10 +70,6 @@ fn find_nul(v: &Value, path: String) -> Option<String> {
 pub struct Fields(pub Map<String, Value>);
 
 /// Whether a body is present but not JSON at all.
-fn is_malformed(body: &[u8]) -> bool {
-    !body.iter().all(u8::is_ascii_whitespace) && serde_json::from_slice::<Value>(body).is_err()
-}
-
 /// The proto-JSON type of a field, for MLflow's type hints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -178,7 +214,16 @@ impl Fields {
     /// Reads a JSON body. Like MLflow, an unreadable body counts as empty and a body that is
     /// a JSON string holding JSON (older clients double-encode) is decoded twice.
     pub fn from_body(body: &[u8]) -> Result<Fields, ApiError> {
-        let mut value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        Self::read_body(body).map(|(fields, _)| fields)
+    }
+
+    /// [`Fields::from_body`], and whether the body was not JSON at all (read once: a log-batch
+    /// body holds thousands of values).
+    fn read_body(body: &[u8]) -> Result<(Fields, bool), ApiError> {
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        let parsed = serde_json::from_slice::<Value>(body);
+        let malformed = !blank && parsed.is_err();
+        let mut value = parsed.unwrap_or(Value::Null);
         if let Value::String(s) = &value {
             value = serde_json::from_str(s).unwrap_or(Value::Null);
         }
@@ -188,7 +233,7 @@ impl Fields {
             Value::Array(_) | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
                 return Err(ApiError::invalid("Bad Request. The request body must be a JSON object."));
             }
-            Value::Null if !body.iter().all(u8::is_ascii_whitespace) && !is_malformed(body) => {
+            Value::Null if !blank && !malformed => {
                 return Err(ApiError::invalid("Bad Request. The request body must be a JSON object."));
             }
             Value::Null => Map::new(),
@@ -201,12 +246,12 @@ impl Fields {
                 )));
             }
         }
-        if let Some(path) = find_nul(&Value::Object(map.clone()), String::new()) {
+        if let Some(path) = find_nul_in(&map) {
             return Err(ApiError::invalid(format!(
                 "Invalid value for parameter '{path}': text may not contain NUL characters."
             )));
         }
-        Ok(Fields(map))
+        Ok((Fields(map), malformed))
     }
 
     /// Fields whose values are repeated: a single query value becomes a one-item list.
@@ -274,9 +319,14 @@ impl Fields {
     /// Decodes into the endpoint's wire type after validation; camelCase names, which MLflow's
     /// proto parser also accepts, are read as their snake_case fields.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        let normalized: Map<String, Value> = self.0.iter().map(|(k, v)| (snake_case(k), v.clone())).collect();
-        serde_json::from_value(Value::Object(normalized))
-            .map_err(|e| ApiError::invalid(format!("Failed to parse request: {e}.{DOCS_HINT}")))
+        let decoded = if self.0.keys().all(|k| snake_case(k) == *k) {
+            // Read in place: a log-batch's fields hold thousands of values.
+            T::deserialize(&self.0)
+        } else {
+            let normalized: Map<String, Value> = self.0.iter().map(|(k, v)| (snake_case(k), v.clone())).collect();
+            T::deserialize(&normalized)
+        };
+        decoded.map_err(|e| ApiError::invalid(format!("Failed to parse request: {e}.{DOCS_HINT}")))
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -338,7 +388,8 @@ impl<S: Send + Sync> FromRequest<S> for RawRequest {
             Some("application/json") => {}
             Some(_) => return Err(ApiError::invalid("Bad Request. Content-Type must be one of ['application/json'].")),
         }
-        Ok(RawRequest { fields: Fields::from_body(&body)?, from_query: false, malformed: is_malformed(&body) })
+        let (fields, malformed) = Fields::read_body(&body)?;
+        Ok(RawRequest { fields, from_query: false, malformed })
     }
 }
 

@@ -207,9 +207,9 @@ pub async fn search(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Sea
 
 /// Reads a log-batch, naming a missing field of an item by its place (`metrics[0].timestamp`)
 /// as MLflow does, before the typed decode.
-fn parse_batch(raw: RawRequest, schema: &[Field]) -> Result<LogBatch, ApiError> {
+fn parse_batch(mut raw: RawRequest, schema: &[Field]) -> Result<LogBatch, ApiError> {
     use serde_json::Value;
-    raw.fields.clone().validate(schema)?;
+    raw.fields.validate(schema)?;
     let required: [(&str, &[&str]); 3] =
         [("metrics", &["key", "value", "timestamp"]), ("params", &["key"]), ("tags", &["key"])];
     for (list, keys) in required {

@@ -99,6 +99,32 @@ async fn a_failing_batch_stores_nothing() {
 }
 
 #[tokio::test]
+async fn metrics_keep_their_exact_values_and_a_metric_logged_again_is_stored_once() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "again", 1)).await.unwrap().info.run_id;
+        let values = [0.1 + 0.2, 1e-300, 5e-324, 123_456_789.123_456_79, f64::MIN_POSITIVE, -7.25];
+        let key = "val/loss: a.b-c_d 2";
+        let batch: Vec<Metric> = values.iter().enumerate().map(|(i, v)| Metric::new(key, *v, 10, i as i64)).collect();
+        s.log_batch(&run, &batch, &[], &[]).await.unwrap();
+        // A client retrying the same batch, with one new metric, while another retries it too.
+        let mut again = batch.clone();
+        again.push(Metric::new(key, 2.0, 11, 99));
+        let (a, b) = tokio::join!(s.log_batch(&run, &again, &[], &[]), s.log_batch(&run, &batch, &[], &[]));
+        a.unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        b.unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        let history = s.get_metric_history(&run, key, None, 0).await.unwrap().items;
+        assert_eq!(history.len(), values.len() + 1, "{}: duplicates were stored", t.name);
+        for (i, v) in values.iter().enumerate() {
+            let got = history.iter().find(|m| m.step == i as i64).unwrap().value;
+            assert_eq!(got.to_bits(), v.to_bits(), "{}: {v:e} came back as {got:e}", t.name);
+        }
+        let latest = s.get_run(&run).await.unwrap().data.metrics;
+        assert_eq!((latest[0].step, latest[0].value), (99, 2.0), "{}", t.name);
+    }
+}
+
+#[tokio::test]
 async fn latest_metric_follows_step_then_timestamp_then_value() {
     for t in db::both().await {
         let s = &t.store;

@@ -68,7 +68,7 @@ impl ServedModel {
     pub fn predict(&self, x: Vec<f64>) -> Result<Vec<f64>> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
         let mut session = self.sessions[i].lock().map_err(|_| poisoned())?;
-        session.run(x, self.columns.len())
+        session.run(&x, self.columns.len())
     }
 }
 

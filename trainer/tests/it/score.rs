@@ -6,7 +6,7 @@ use deltalake::DeltaTable;
 use pitwall_lake::Lake;
 use pitwall_trainer::mlmodel::ModelDir;
 use pitwall_trainer::runtime::OnnxModel;
-use pitwall_trainer::score::{read_feature_rows, score_frame};
+use pitwall_trainer::score::{read_feature_rows, score_rows};
 use pitwall_trainer::{MODEL_CHURN, ModelSource, score_churn};
 
 use crate::common::{block_on, full_lake, local_lake, run_python, trained_run};
@@ -28,18 +28,18 @@ fn onnx_runtime_mlflow_pyfunc_and_the_model_in_memory_agree() {
     let root = full_lake().to_path_buf();
     let since = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let spec = features.clone();
-    let frame = block_on(move || async move { read_feature_rows(&local_lake(&root), &spec, since).await.unwrap() });
-    assert!(frame.len() > 10_000, "{} rows since 2000", frame.len());
+    let rows = block_on(move || async move { read_feature_rows(&local_lake(&root), &spec, since).await.unwrap() });
+    assert!(rows.len() > 10_000, "{} rows since 2000", rows.len());
 
     let mut onnx = OnnxModel::load(&model_dir.onnx_path).unwrap();
-    let by_ort = score_frame(&mut onnx, &features, &frame).unwrap();
-    let x = features.matrix(&frame);
+    let by_ort = score_rows(&mut onnx, &features, &rows).unwrap();
+    let x = rows.matrix(&features).unwrap();
     let in_memory = run.trained.model.predict_proba(x.view());
     let worst = by_ort.iter().zip(&in_memory).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(worst <= 1e-6, "ONNX Runtime and the model in memory differ by up to {worst}");
 
     // Every 7th row, through MLflow's pyfunc in Python.
-    let picked: Vec<usize> = (0..frame.len()).step_by(7).collect();
+    let picked: Vec<usize> = (0..rows.len()).step_by(7).collect();
     let data: Vec<Vec<f64>> = picked.iter().map(|&i| x.row(i).to_vec()).collect();
     let input = serde_json::json!({ "columns": features.names(), "data": data });
     let dir = tempfile::tempdir().unwrap();

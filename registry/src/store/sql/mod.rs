@@ -7,6 +7,7 @@ mod experiments;
 mod logged_models;
 mod metrics;
 mod model_registry;
+mod pg_array;
 mod rows;
 mod runs;
 
@@ -92,10 +93,14 @@ impl SqlStore {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match backend {
+                        // A multi-row insert keeps a statement journal to undo itself on error:
+                        // in memory, not in a temporary file written page by page. The page cache
+                        // holds the hot B-tree pages of a growing metrics table (2 MB by default).
                         Backend::Sqlite => {
                             conn.execute(
                                 "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
-                                 PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;",
+                                 PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
                             )
                             .await?;
                         }

@@ -1,0 +1,271 @@
+//! Feature-store rows to score, kept as the Arrow batches they were read in: checked once
+//! against the model's features, encoded into its input a chunk at a time, and their keys
+//! carried to the output without a copy per row.
+
+use deltalake::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use deltalake::arrow::compute::{cast, concat};
+use deltalake::arrow::datatypes::{DataType, Float64Type};
+use ndarray::Array2;
+
+use crate::error::{Result, TrainError};
+use crate::features::FeatureSpec;
+
+/// Rows of `table` with the columns a [`FeatureSpec`] reads, plus the row keys.
+#[derive(Debug, Clone)]
+pub struct FeatureRows {
+    table: String,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+impl FeatureRows {
+    /// Checks `batches` against `features`: every numeric feature is a number column, the
+    /// categorical one a string column, and the key columns `keys` are strings without nulls.
+    pub fn new(table: &str, batches: Vec<RecordBatch>, features: &FeatureSpec, keys: &[&str]) -> Result<Self> {
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        let checked = Self { table: table.to_string(), batches, rows };
+        for batch in &checked.batches {
+            for name in &features.numeric {
+                let col = checked.column(batch, name)?;
+                if !col.data_type().is_numeric() {
+                    return Err(checked.type_error(name, "a number", col.data_type()));
+                }
+            }
+            checked.string_column(batch, &features.categorical)?;
+            for key in keys {
+                let col = checked.string_column(batch, key)?;
+                if col.null_count() > 0 {
+                    return Err(TrainError::NullValues {
+                        table: checked.table.clone(),
+                        column: key.to_string(),
+                        count: col.null_count(),
+                    });
+                }
+            }
+        }
+        Ok(checked)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// String column `name` of every row, as one array.
+    pub fn strings(&self, name: &str) -> Result<ArrayRef> {
+        let parts = self
+            .batches
+            .iter()
+            .map(|b| Ok(cast(self.string_column(b, name)?, &DataType::Utf8)?))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+        if refs.is_empty() {
+            return Ok(deltalake::arrow::array::new_empty_array(&DataType::Utf8));
+        }
+        Ok(concat(&refs)?)
+    }
+
+    /// Calls `run` with consecutive chunks of at most `chunk` rows, encoded by `features`
+    /// (row-major, `features.width()` values a row). The buffer is reused from chunk to chunk.
+    pub fn for_each_chunk(
+        &self,
+        features: &FeatureSpec,
+        chunk: usize,
+        mut run: impl FnMut(&[f64], usize) -> Result<()>,
+    ) -> Result<()> {
+        let width = features.width();
+        let chunk = chunk.max(1);
+        let mut buf = Vec::with_capacity(chunk.min(self.rows) * width);
+        for batch in &self.batches {
+            let mut start = 0;
+            while start < batch.num_rows() {
+                let room = chunk - buf.len() / width;
+                let take = room.min(batch.num_rows() - start);
+                self.encode(features, &batch.slice(start, take), &mut buf)?;
+                start += take;
+                if buf.len() / width == chunk {
+                    run(&buf, chunk)?;
+                    buf.clear();
+                }
+            }
+        }
+        if !buf.is_empty() {
+            run(&buf, buf.len() / width)?;
+        }
+        Ok(())
+    }
+
+    /// Every row encoded by `features`, one matrix row each.
+    pub fn matrix(&self, features: &FeatureSpec) -> Result<Array2<f64>> {
+        let mut all = Vec::with_capacity(self.rows * features.width());
+        for batch in &self.batches {
+            self.encode(features, batch, &mut all)?;
+        }
+        Ok(Array2::from_shape_vec((self.rows, features.width()), all).expect("one row of width values per row"))
+    }
+
+    /// Appends `batch`'s rows to `out`, encoded as [`FeatureSpec::matrix`] encodes a frame:
+    /// numbers as they are (nulls and NaN as the missing value), then the team one-hot.
+    fn encode(&self, features: &FeatureSpec, batch: &RecordBatch, out: &mut Vec<f64>) -> Result<()> {
+        let width = features.width();
+        let first = out.len();
+        out.resize(first + batch.num_rows() * width, 0.0);
+        let data = &mut out[first..];
+        let numeric = features
+            .numeric
+            .iter()
+            .map(|name| Ok(cast(self.column(batch, name)?, &DataType::Float64)?))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        // Column values are scattered into rows a block at a time, so that the strided writes
+        // stay within a cache-sized part of the output.
+        const BLOCK: usize = 256;
+        for block in (0..batch.num_rows()).step_by(BLOCK) {
+            let end = (block + BLOCK).min(batch.num_rows());
+            for (j, col) in numeric.iter().enumerate() {
+                let col = col.as_primitive::<Float64Type>();
+                let values = &col.values()[block..end];
+                let nulls = col.nulls();
+                for (i, v) in values.iter().enumerate() {
+                    let row = block + i;
+                    let missing = v.is_nan() || nulls.is_some_and(|n| n.is_null(row));
+                    data[row * width + j] = if missing { features.missing_value } else { *v };
+                }
+            }
+        }
+        let teams = cast(self.string_column(batch, &features.categorical)?, &DataType::Utf8)?;
+        let offset = features.numeric.len();
+        for (row, team) in teams.as_string::<i32>().iter().enumerate() {
+            if let Some(k) = team.and_then(|t| features.categories.binary_search_by(|c| c.as_str().cmp(t)).ok()) {
+                data[row * width + offset + k] = 1.0;
+            }
+        }
+        Ok(())
+    }
+
+    fn column<'b>(&self, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_ref())
+            .ok_or_else(|| TrainError::MissingColumn { table: self.table.clone(), column: name.to_string() })
+    }
+
+    /// Column `name`, which must hold strings (plain, large, views, or dictionary-encoded as
+    /// partition columns come back).
+    fn string_column<'b>(&self, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
+        let col = self.column(batch, name)?;
+        let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+        let ok = match col.data_type() {
+            DataType::Dictionary(_, values) => is_string(values),
+            other => is_string(other),
+        };
+        if !ok {
+            return Err(self.type_error(name, "a string", col.data_type()));
+        }
+        Ok(col)
+    }
+
+    fn type_error(&self, column: &str, expected: &'static str, found: &DataType) -> TrainError {
+        TrainError::ColumnType {
+            table: self.table.clone(),
+            column: column.to_string(),
+            expected,
+            found: found.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use deltalake::arrow::array::{Float64Array, Int32Array, StringArray, StringViewArray};
+    use deltalake::arrow::datatypes::{Field, Schema};
+
+    use super::*;
+    use crate::frame::Frame;
+
+    fn batch(drivers: &[&str], teams: &[Option<&str>], x: &[Option<f64>], n: &[Option<i32>]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("idDriver", DataType::Utf8, false),
+            Field::new("dtRef", DataType::Utf8, false),
+            Field::new("idTeam", DataType::Utf8View, true),
+            Field::new("x", DataType::Float64, true),
+            Field::new("n", DataType::Int32, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(drivers)),
+            Arc::new(StringArray::from_iter_values(drivers.iter().map(|_| "2020-01-01"))),
+            Arc::new(teams.iter().copied().collect::<StringViewArray>()),
+            Arc::new(x.iter().copied().collect::<Float64Array>()),
+            Arc::new(n.iter().copied().collect::<Int32Array>()),
+        ];
+        RecordBatch::try_new(schema, columns).unwrap()
+    }
+
+    fn batches() -> Vec<RecordBatch> {
+        vec![
+            batch(
+                &["a", "b", "c"],
+                &[Some("mclaren"), None, Some("brabham")],
+                &[Some(1.0), None, Some(f64::NAN)],
+                &[Some(3), Some(4), None],
+            ),
+            batch(&["d", "e"], &[Some("ferrari"), Some("mclaren")], &[Some(-2.5), Some(0.0)], &[None, Some(7)]),
+        ]
+    }
+
+    fn spec() -> FeatureSpec {
+        FeatureSpec {
+            numeric: vec!["x".into(), "n".into()],
+            categorical: "idTeam".into(),
+            categories: vec!["ferrari".into(), "mclaren".into()],
+            missing_value: -10_000.0,
+        }
+    }
+
+    #[test]
+    fn batches_encode_as_the_training_frame_does_in_every_chunking() {
+        let rows = FeatureRows::new("t", batches(), &spec(), &["idDriver"]).unwrap();
+        let frame = Frame::from_batches("t", &batches(), &spec().numeric, false).unwrap();
+        let want = spec().matrix(&frame);
+        assert_eq!(rows.matrix(&spec()).unwrap(), want);
+        for chunk in 1..=6 {
+            let mut got = Vec::new();
+            let mut sizes = Vec::new();
+            rows.for_each_chunk(&spec(), chunk, |x, n| {
+                assert_eq!(x.len(), n * spec().width());
+                got.extend_from_slice(x);
+                sizes.push(n);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, want.as_slice().unwrap(), "chunks of {chunk}");
+            let (last, full) = sizes.split_last().unwrap();
+            assert!(full.iter().all(|&n| n == chunk) && *last <= chunk, "chunks of {chunk}: {sizes:?}");
+        }
+        assert_eq!(
+            rows.strings("idDriver").unwrap().as_string::<i32>().iter().flatten().collect::<Vec<_>>(),
+            ["a", "b", "c", "d", "e"]
+        );
+    }
+
+    #[test]
+    fn wrong_columns_are_named() {
+        let mut other = spec();
+        other.numeric.push("missing".into());
+        let err = FeatureRows::new("t", batches(), &other, &["idDriver"]).unwrap_err();
+        assert!(matches!(err, TrainError::MissingColumn { ref column, .. } if column == "missing"), "{err}");
+        let mut other = spec();
+        other.numeric.push("idDriver".into());
+        let err = FeatureRows::new("t", batches(), &other, &["idDriver"]).unwrap_err();
+        assert!(matches!(err, TrainError::ColumnType { ref column, .. } if column == "idDriver"), "{err}");
+        let err = FeatureRows::new("t", batches(), &spec(), &["x"]).unwrap_err();
+        assert!(matches!(err, TrainError::ColumnType { ref column, .. } if column == "x"), "{err}");
+        let err = FeatureRows::new("t", batches(), &spec(), &["idTeam"]).unwrap_err();
+        assert!(matches!(err, TrainError::NullValues { count: 1, .. }), "{err}");
+    }
+}
