@@ -9,6 +9,7 @@ use ndarray::Array2;
 
 use crate::error::{Result, TrainError};
 use crate::features::FeatureSpec;
+use crate::frame::{column, string_column, type_error};
 
 /// Rows of `table` with the columns a [`FeatureSpec`] reads, plus the row keys.
 #[derive(Debug, Clone)]
@@ -26,14 +27,14 @@ impl FeatureRows {
         let checked = Self { table: table.to_string(), batches, rows };
         for batch in &checked.batches {
             for name in &features.numeric {
-                let col = checked.column(batch, name)?;
+                let col = column(&checked.table, batch, name)?;
                 if !col.data_type().is_numeric() {
-                    return Err(checked.type_error(name, "a number", col.data_type()));
+                    return Err(type_error(&checked.table, name, "a number", col.data_type()));
                 }
             }
-            checked.string_column(batch, &features.categorical)?;
+            string_column(&checked.table, batch, &features.categorical)?;
             for key in keys {
-                let col = checked.string_column(batch, key)?;
+                let col = string_column(&checked.table, batch, key)?;
                 if col.null_count() > 0 {
                     return Err(TrainError::NullValues {
                         table: checked.table.clone(),
@@ -60,7 +61,7 @@ impl FeatureRows {
         let parts = self
             .batches
             .iter()
-            .map(|b| Ok(cast(self.string_column(b, name)?, &DataType::Utf8)?))
+            .map(|b| Ok(cast(string_column(&self.table, b, name)?, &DataType::Utf8)?))
             .collect::<Result<Vec<ArrayRef>>>()?;
         let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
         if refs.is_empty() {
@@ -118,7 +119,7 @@ impl FeatureRows {
         let numeric = features
             .numeric
             .iter()
-            .map(|name| Ok(cast(self.column(batch, name)?, &DataType::Float64)?))
+            .map(|name| Ok(cast(column(&self.table, batch, name)?, &DataType::Float64)?))
             .collect::<Result<Vec<ArrayRef>>>()?;
         // Column values are scattered into rows a block at a time, so that the strided writes
         // stay within a cache-sized part of the output.
@@ -136,7 +137,7 @@ impl FeatureRows {
                 }
             }
         }
-        let teams = cast(self.string_column(batch, &features.categorical)?, &DataType::Utf8)?;
+        let teams = cast(string_column(&self.table, batch, &features.categorical)?, &DataType::Utf8)?;
         let offset = features.numeric.len();
         for (row, team) in teams.as_string::<i32>().iter().enumerate() {
             if let Some(k) = team.and_then(|t| features.categories.binary_search_by(|c| c.as_str().cmp(t)).ok()) {
@@ -144,37 +145,6 @@ impl FeatureRows {
             }
         }
         Ok(())
-    }
-
-    fn column<'b>(&self, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
-        batch
-            .column_by_name(name)
-            .map(|c| c.as_ref())
-            .ok_or_else(|| TrainError::MissingColumn { table: self.table.clone(), column: name.to_string() })
-    }
-
-    /// Column `name`, which must hold strings (plain, large, views, or dictionary-encoded as
-    /// partition columns come back).
-    fn string_column<'b>(&self, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
-        let col = self.column(batch, name)?;
-        let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
-        let ok = match col.data_type() {
-            DataType::Dictionary(_, values) => is_string(values),
-            other => is_string(other),
-        };
-        if !ok {
-            return Err(self.type_error(name, "a string", col.data_type()));
-        }
-        Ok(col)
-    }
-
-    fn type_error(&self, column: &str, expected: &'static str, found: &DataType) -> TrainError {
-        TrainError::ColumnType {
-            table: self.table.clone(),
-            column: column.to_string(),
-            expected,
-            found: found.to_string(),
-        }
     }
 }
 

@@ -121,25 +121,8 @@ impl Frame {
         Ok(frame)
     }
 
-    fn column<'b>(&self, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
-        batch
-            .column_by_name(name)
-            .map(|c| c.as_ref())
-            .ok_or_else(|| TrainError::MissingColumn { table: self.table.clone(), column: name.to_string() })
-    }
-
     fn strings(&self, batch: &RecordBatch, name: &str, nullable: bool) -> Result<Vec<Option<String>>> {
-        let col = self.column(batch, name)?;
-        // Partition columns (fs_drivers' dtRef) come back dictionary-encoded.
-        let string_values = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
-        let is_string = match col.data_type() {
-            DataType::Dictionary(_, values) => string_values(values),
-            other => string_values(other),
-        };
-        if !is_string {
-            return Err(self.type_error(name, "a string", col.data_type()));
-        }
-        let col = cast(col, &DataType::Utf8)?;
+        let col = cast(string_column(&self.table, batch, name)?, &DataType::Utf8)?;
         let col = col.as_string::<i32>();
         if !nullable && col.null_count() > 0 {
             return Err(TrainError::NullValues {
@@ -151,24 +134,15 @@ impl Frame {
         Ok(col.iter().map(|v| v.map(str::to_string)).collect())
     }
 
-    fn type_error(&self, column: &str, expected: &'static str, found: &DataType) -> TrainError {
-        TrainError::ColumnType {
-            table: self.table.clone(),
-            column: column.to_string(),
-            expected,
-            found: found.to_string(),
-        }
-    }
-
     fn append(&mut self, batch: &RecordBatch) -> Result<()> {
         let drivers = self.strings(batch, DRIVER, false)?;
         let dt_refs = self.strings(batch, DT_REF, false)?;
         let teams = self.strings(batch, TEAM, true)?;
         let mut numeric = Vec::with_capacity(self.numeric_names.len());
         for name in &self.numeric_names {
-            let col = self.column(batch, name)?;
+            let col = column(&self.table, batch, name)?;
             if !col.data_type().is_numeric() {
-                return Err(self.type_error(name, "a number", col.data_type()));
+                return Err(type_error(&self.table, name, "a number", col.data_type()));
             }
             let col = cast(col, &DataType::Float64)?;
             numeric.push(col.as_primitive::<Float64Type>().iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>());
@@ -176,9 +150,9 @@ impl Frame {
         let labels = match self.labels.is_some() {
             false => None,
             true => {
-                let col = self.column(batch, LABEL)?;
+                let col = column(&self.table, batch, LABEL)?;
                 if !col.data_type().is_integer() {
-                    return Err(self.type_error(LABEL, "an integer", col.data_type()));
+                    return Err(type_error(&self.table, LABEL, "an integer", col.data_type()));
                 }
                 if col.null_count() > 0 {
                     return Err(TrainError::NullValues {
@@ -243,6 +217,33 @@ impl Frame {
             labels: self.labels.as_ref().map(|l| idx.iter().map(|&i| l[i]).collect()),
         }
     }
+}
+
+/// Column `name` of a batch of `table`.
+pub(crate) fn column<'b>(table: &str, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
+    batch
+        .column_by_name(name)
+        .map(|c| c.as_ref())
+        .ok_or_else(|| TrainError::MissingColumn { table: table.to_string(), column: name.to_string() })
+}
+
+/// Column `name`, which must hold strings: plain, large, views, or dictionary-encoded as
+/// partition columns (fs_drivers' dtRef) come back.
+pub(crate) fn string_column<'b>(table: &str, batch: &'b RecordBatch, name: &str) -> Result<&'b dyn Array> {
+    let col = column(table, batch, name)?;
+    let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    let ok = match col.data_type() {
+        DataType::Dictionary(_, values) => is_string(values),
+        other => is_string(other),
+    };
+    if !ok {
+        return Err(type_error(table, name, "a string", col.data_type()));
+    }
+    Ok(col)
+}
+
+pub(crate) fn type_error(table: &str, column: &str, expected: &'static str, found: &DataType) -> TrainError {
+    TrainError::ColumnType { table: table.to_string(), column: column.to_string(), expected, found: found.to_string() }
 }
 
 /// The default numeric feature names as owned strings.
