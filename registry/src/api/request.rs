@@ -211,15 +211,10 @@ impl Fields {
         Fields(map)
     }
 
-    /// Reads a JSON body. Like MLflow, an unreadable body counts as empty and a body that is
-    /// a JSON string holding JSON (older clients double-encode) is decoded twice.
-    pub fn from_body(body: &[u8]) -> Result<Fields, ApiError> {
-        Self::read_body(body).map(|(fields, _)| fields)
-    }
-
-    /// [`Fields::from_body`], and whether the body was not JSON at all (read once: a log-batch
-    /// body holds thousands of values).
-    fn read_body(body: &[u8]) -> Result<(Fields, bool), ApiError> {
+    /// Reads a JSON body, once (a log-batch body holds thousands of values), and tells whether
+    /// it was not JSON at all. Like MLflow, an unreadable body counts as empty and a body that
+    /// is a JSON string holding JSON (older clients double-encode) is decoded twice.
+    pub fn from_body(body: &[u8]) -> Result<(Fields, bool), ApiError> {
         let blank = body.iter().all(u8::is_ascii_whitespace);
         let parsed = serde_json::from_slice::<Value>(body);
         let malformed = !blank && parsed.is_err();
@@ -388,7 +383,7 @@ impl<S: Send + Sync> FromRequest<S> for RawRequest {
             Some("application/json") => {}
             Some(_) => return Err(ApiError::invalid("Bad Request. Content-Type must be one of ['application/json'].")),
         }
-        let (fields, malformed) = Fields::read_body(&body)?;
+        let (fields, malformed) = Fields::from_body(&body)?;
         Ok(RawRequest { fields, from_query: false, malformed })
     }
 }
@@ -399,7 +394,7 @@ mod tests {
     use serde_json::json;
 
     fn fields(v: Value) -> Fields {
-        Fields::from_body(v.to_string().as_bytes()).unwrap()
+        Fields::from_body(v.to_string().as_bytes()).unwrap().0
     }
 
     #[test]
@@ -456,7 +451,9 @@ mod tests {
 
     #[test]
     fn malformed_json_reads_as_empty() {
-        assert!(Fields::from_body(b"{not json").unwrap().0.is_empty());
+        let (fields, malformed) = Fields::from_body(b"{not json").unwrap();
+        assert!(fields.0.is_empty());
+        assert!(malformed);
     }
 
     #[test]
