@@ -123,6 +123,9 @@ def _cases():
          f"Run with id={NO_RUN} not found", None),
         ("log-batch-unknown-run", "POST", "runs/log-batch", {"run_id": NO_RUN, "params": [{"key": "a", "value": "1"}]}, 404, RDNE,
          f"Run with id={NO_RUN} not found", None),
+        ("log-batch-metrics-unknown-run", "POST", "runs/log-batch",
+         {"run_id": NO_RUN, "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}]}, 404, RDNE,
+         f"Run with id={NO_RUN} not found", None),
         ("log-inputs-unknown-run", "POST", "runs/log-inputs", {"run_id": NO_RUN, "datasets": []}, 404, RDNE,
          f"Run with id={NO_RUN} not found", None),
         ("delete-tag-unknown-key", "POST", "runs/delete-tag", {"run_id": R, "key": "nosuch"}, 404, RDNE,
@@ -317,6 +320,8 @@ def test_logging_to_a_deleted_run(server):
     assert server.post("runs/delete", {"run_id": run}).status_code == 200
     msg = f"The run {run} must be in the 'active' state. Current state is deleted."
     assert_error(server.post("runs/log-metric", {"run_id": run, "key": "m", "value": 1.0, "timestamp": 1}), 400, IPV, msg)
+    batch = {"run_id": run, "metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": s} for s in range(3)]}
+    assert_error(server.post("runs/log-batch", batch), 400, IPV, msg)
     assert_error(server.post("runs/log-parameter", {"run_id": run, "key": "p", "value": "v"}), 400, IPV, msg)
     assert_error(server.post("runs/set-tag", {"run_id": run, "key": "t", "value": "v"}), 400, IPV, msg)
     assert_error(server.post("runs/update", {"run_id": run, "status": "FINISHED"}), 400, IPV, msg)

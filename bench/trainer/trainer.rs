@@ -125,8 +125,10 @@ async fn main() {
          ONNX Runtime {infer:.3}s (encode + ONNX Runtime again: {both:.3}s)",
         proba.len()
     );
+    let mut scores = pitwall_trainer::score::Scores::default();
+    scores.add(&mut onnx, &model_dir.features, &rows).unwrap();
     let t = Instant::now();
-    let batch = pitwall_trainer::score::scores_batch(&rows, &proba, 1, "2026-01-01 00:00:00").unwrap();
+    let batch = scores.into_batch(1, "2026-01-01 00:00:00").unwrap();
     let write = pitwall_trainer::score::write_scores(&lake, batch, 1).await.unwrap();
     println!("model_churn Delta write alone: {:.3}s (table version {write})", t.elapsed().as_secs_f64());
     let t = Instant::now();

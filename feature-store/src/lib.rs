@@ -35,7 +35,11 @@ pub mod sql;
 use std::path::Path;
 use std::sync::Arc;
 
+use deltalake::datafusion::dataframe::DataFrame;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+
 pub use config::{DEFAULT_LAKE_URI, LakeConfig, S3Settings};
+pub use deltalake::arrow;
 pub use deltalake::arrow::array::RecordBatch;
 pub use error::{LakeError, Result, SourceProblem};
 pub use f1db::SessionKind;
@@ -133,21 +137,29 @@ impl Lake {
     }
 
     /// Runs a query over the lake's tables, registered under [`QUERY_NAMES`] (tables not built
-    /// yet are absent). Only the tables the query names are opened: opening one reads its
-    /// Delta log, which for fs_drivers' thousand partitions is most of a small query's time.
+    /// yet are absent), and collects its rows.
     pub async fn sql(&self, query: &str) -> Result<Vec<RecordBatch>> {
+        self.plan(query).await?.collect().await.map_err(|e| LakeError::query(query, e))
+    }
+
+    /// Runs a query and yields its rows batch by batch as the scan produces them, so that a
+    /// caller working through a large table never holds all of it.
+    pub async fn sql_stream(&self, query: &str) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+        let stream = self.plan(query).await?.execute_stream().await.map_err(|e| LakeError::query(query, e))?;
+        let query = query.to_owned();
+        Ok(stream.map_err(move |e| LakeError::query(query.as_str(), e)).boxed())
+    }
+
+    /// Plans `query`. Only the tables it names are opened: opening one reads its Delta log,
+    /// which for fs_drivers' thousand partitions is most of a small query's time.
+    async fn plan(&self, query: &str) -> Result<DataFrame> {
         let ctx = sql::session();
         for (id, name) in QUERY_NAMES.into_iter().filter(|(_, name)| names_identifier(query, name)) {
             if let Some(table) = delta::open(&self.location, id).await? {
                 delta::register(&ctx, name, id, &table).await?;
             }
         }
-        ctx.sql(query)
-            .await
-            .map_err(|e| LakeError::query(query, e))?
-            .collect()
-            .await
-            .map_err(|e| LakeError::query(query, e))
+        ctx.sql(query).await.map_err(|e| LakeError::query(query, e))
     }
 }
 

@@ -45,6 +45,18 @@ pub enum LakeCommand {
     Tables(LakeArgs),
     /// Delete data files that no version within the retention period needs.
     Vacuum(VacuumArgs),
+    /// Run a SQL query over the lake's tables (bronze_results, silver_results, silver_sessions,
+    /// fs_drivers, fs_drivers_inputs, abt_churn) and print its rows; `EXPLAIN ANALYZE …` times
+    /// each step of the plan.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query, in DataFusion's SQL dialect.
+    query: String,
+    #[command(flatten)]
+    lake: LakeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +120,11 @@ pub async fn lake(cmd: LakeCommand) -> anyhow::Result<()> {
             for report in args.lake.open()?.vacuum(retention, args.dry_run).await? {
                 println!("{report}");
             }
+            Ok(())
+        }
+        LakeCommand::Sql(args) => {
+            let batches = args.lake.open()?.sql(&args.query).await?;
+            println!("{}", pitwall_lake::arrow::util::pretty::pretty_format_batches(&batches)?);
             Ok(())
         }
     }

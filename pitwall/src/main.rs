@@ -64,7 +64,10 @@ async fn main() -> anyhow::Result<()> {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PITWALL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,buoyant_kernel=warn,deltalake_core=warn"));
+    // The Delta kernel logs an ERROR for every table opened before its first commit, which a
+    // lake's first build does for each table; the error also comes back as a value, handled.
+    let filter = EnvFilter::try_from_env("PITWALL_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("info,buoyant_kernel=warn,buoyant_kernel::snapshot::builder=off,deltalake_core=warn")
+    });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use deltalake::arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, new_empty_array};
+use deltalake::arrow::compute::concat;
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::protocol::SaveMode;
+use futures::StreamExt;
 use pitwall_lake::{Lake, Layer, TableId};
+use tokio::sync::mpsc;
 
 use crate::error::{Result, TrainError};
 use crate::feature_rows::FeatureRows;
@@ -52,15 +55,17 @@ pub struct ScoreReport {
     /// The model_churn version committed.
     pub table_version: i64,
     pub elapsed: Duration,
-    /// Time spent reading the rows, running the model, and committing the scores.
     pub phases: Phases,
 }
 
 /// Where a scoring run's time went.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Phases {
+    /// Until the scan ended, with the rows scored alongside.
     pub read: Duration,
+    /// Scoring what was left when the scan ended, and gathering the output.
     pub score: Duration,
+    /// The model_churn commit.
     pub write: Duration,
 }
 
@@ -105,9 +110,12 @@ fn parse_date(value: &str) -> Result<NaiveDate> {
 /// the table's own order: each is scored on its own, and sorting a few hundred thousand wide
 /// rows would cost more than the scoring.
 pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<FeatureRows> {
-    let query = format!(r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}'"#, since.format("%Y-%m-%d"));
-    let batches = lake.sql(&query).await?;
+    let batches = lake.sql(&feature_query(since)).await?;
     FeatureRows::new(FS_DRIVERS_NAME, batches, features, &[DRIVER, DT_REF])
+}
+
+fn feature_query(since: NaiveDate) -> String {
+    format!(r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}'"#, since.format("%Y-%m-%d"))
 }
 
 /// Rows encoded and run per ONNX Runtime call: the input and the graph's intermediate tensors
@@ -127,26 +135,97 @@ pub fn score_rows(model: &mut OnnxModel, features: &FeatureSpec, rows: &FeatureR
     Ok(proba)
 }
 
-/// The model_churn rows of one scoring run.
-pub fn scores_batch(rows: &FeatureRows, proba: &[f64], model_version: i64, dt_model: &str) -> Result<RecordBatch> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("idDriver", DataType::Utf8, false),
-        Field::new("idTeam", DataType::Utf8, true),
-        Field::new("dtModel", DataType::Utf8, false),
-        Field::new("nrModelVersion", DataType::Int64, false),
-        Field::new("dtRef", DataType::Utf8, false),
-        Field::new("pctProbaChurn", DataType::Float64, false),
-    ]));
-    let n = rows.len();
-    let columns: Vec<ArrayRef> = vec![
-        rows.strings(DRIVER)?,
-        rows.strings(TEAM)?,
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(dt_model, n))),
-        Arc::new(Int64Array::from(vec![model_version; n])),
-        rows.strings(DT_REF)?,
-        Arc::new(Float64Array::from(proba.to_vec())),
-    ];
-    Ok(RecordBatch::try_new(schema, columns)?)
+/// What a scoring run keeps of each row: its keys, as plain strings, and its probability.
+#[derive(Debug, Default)]
+pub struct Scores {
+    drivers: Vec<ArrayRef>,
+    teams: Vec<ArrayRef>,
+    dt_refs: Vec<ArrayRef>,
+    proba: Vec<f64>,
+}
+
+impl Scores {
+    pub fn len(&self) -> usize {
+        self.proba.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.proba.is_empty()
+    }
+
+    /// The probabilities, in the order the rows were added.
+    pub fn proba(&self) -> &[f64] {
+        &self.proba
+    }
+
+    /// Scores `rows` and keeps their keys; the rows themselves can then go.
+    pub fn add(&mut self, model: &mut OnnxModel, features: &FeatureSpec, rows: &FeatureRows) -> Result<()> {
+        let proba = score_rows(model, features, rows)?;
+        self.drivers.push(rows.strings(DRIVER)?);
+        self.teams.push(rows.strings(TEAM)?);
+        self.dt_refs.push(rows.strings(DT_REF)?);
+        self.proba.extend(proba);
+        Ok(())
+    }
+
+    /// The model_churn rows of this scoring run.
+    pub fn into_batch(self, model_version: i64, dt_model: &str) -> Result<RecordBatch> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("idDriver", DataType::Utf8, false),
+            Field::new("idTeam", DataType::Utf8, true),
+            Field::new("dtModel", DataType::Utf8, false),
+            Field::new("nrModelVersion", DataType::Int64, false),
+            Field::new("dtRef", DataType::Utf8, false),
+            Field::new("pctProbaChurn", DataType::Float64, false),
+        ]));
+        let n = self.proba.len();
+        let columns: Vec<ArrayRef> = vec![
+            concat_strings(&self.drivers)?,
+            concat_strings(&self.teams)?,
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(dt_model, n))),
+            Arc::new(Int64Array::from(vec![model_version; n])),
+            concat_strings(&self.dt_refs)?,
+            Arc::new(Float64Array::from(self.proba)),
+        ];
+        Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+fn concat_strings(parts: &[ArrayRef]) -> Result<ArrayRef> {
+    if parts.is_empty() {
+        return Ok(new_empty_array(&DataType::Utf8));
+    }
+    let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+    Ok(concat(&refs)?)
+}
+
+/// Scores batches of fs_drivers rows as they arrive, on the thread it is called on, gathering
+/// them into calls of at most [`SCORE_CHUNK`] rows: ONNX Runtime pays a fixed cost per call
+/// and the scan yields one small batch per partition file.
+fn score_batches(
+    model: &mut OnnxModel,
+    features: &FeatureSpec,
+    mut batches: mpsc::Receiver<RecordBatch>,
+) -> Result<Scores> {
+    let mut scores = Scores::default();
+    let mut pending: Vec<RecordBatch> = Vec::new();
+    let mut pending_rows = 0;
+    let mut flush = |pending: &mut Vec<RecordBatch>, scores: &mut Scores| -> Result<()> {
+        let rows = FeatureRows::new(FS_DRIVERS_NAME, std::mem::take(pending), features, &[DRIVER, DT_REF])?;
+        scores.add(model, features, &rows)
+    };
+    while let Some(batch) = batches.blocking_recv() {
+        if pending_rows + batch.num_rows() > SCORE_CHUNK && !pending.is_empty() {
+            flush(&mut pending, &mut scores)?;
+            pending_rows = 0;
+        }
+        pending_rows += batch.num_rows();
+        pending.push(batch);
+    }
+    if !pending.is_empty() {
+        flush(&mut pending, &mut scores)?;
+    }
+    Ok(scores)
 }
 
 /// Replaces model version `model_version`'s rows of model_churn with `batch`, in one commit.
@@ -172,6 +251,9 @@ pub async fn write_scores(lake: &Lake, batch: RecordBatch, model_version: i64) -
 /// Scores fs_drivers rows since `since` (default: the start of the latest season) with the
 /// model of `source` and writes them to model_churn. Everything is checked and computed before
 /// the single commit: a failure leaves model_churn as it was.
+///
+/// The rows are scored as the scan yields them, by ONNX Runtime on a thread of its own, so that
+/// reading and scoring overlap and only the rows' keys are kept.
 pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveDate>) -> Result<ScoreReport> {
     let started = Instant::now();
     let (model_dir, model_version) = source.resolve()?;
@@ -179,26 +261,50 @@ pub async fn score_churn(lake: &Lake, source: &ModelSource, since: Option<NaiveD
         Some(d) => d,
         None => latest_season_start(lake).await?,
     };
-    // ONNX Runtime (its library, then the session) loads on a blocking thread while the rows
-    // are read: a tenth of a scoring run otherwise.
+    let (rows_in, rows_out) = mpsc::channel::<RecordBatch>(SCAN_BATCHES_IN_FLIGHT);
     let onnx_path = model_dir.onnx_path.clone();
-    let loading = tokio::task::spawn_blocking(move || OnnxModel::load(&onnx_path));
-    let rows = read_feature_rows(lake, &model_dir.features, since).await?;
-    if rows.is_empty() {
+    let features = model_dir.features.clone();
+    let scoring = tokio::task::spawn_blocking(move || {
+        let mut model = OnnxModel::load(&onnx_path)?;
+        score_batches(&mut model, &features, rows_out)
+    });
+    let read = read_into(lake, since, rows_in).await;
+    let read_time = started.elapsed();
+    let scores = scoring.await.map_err(|e| TrainError::RuntimeLoad(format!("the scoring thread failed: {e}")))?;
+    // A scan error stops the scoring; a scoring error (say, a missing column) stops the scan,
+    // which then only reports that its rows were no longer taken.
+    let scores = match (read, scores) {
+        (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
+        (Ok(()), Ok(scores)) => scores,
+    };
+    if scores.is_empty() {
         return Err(TrainError::EmptyTable { table: format!("{FS_DRIVERS_NAME} since {since}") });
     }
-    let read = started.elapsed();
-    let mut onnx = loading.await.map_err(|e| TrainError::RuntimeLoad(format!("loading the model: {e}")))??;
-    let proba = score_rows(&mut onnx, &model_dir.features, &rows)?;
+    let rows = scores.len();
     let dt_model = model_dir.created().map(|c| c.get(..19).unwrap_or(c).to_string()).unwrap_or_default();
-    let batch = scores_batch(&rows, &proba, model_version, &dt_model)?;
-    let score = started.elapsed() - read;
+    let batch = scores.into_batch(model_version, &dt_model)?;
+    let score_time = started.elapsed() - read_time;
     let table_version = write_scores(lake, batch, model_version).await?;
     let elapsed = started.elapsed();
-    let phases = Phases { read, score, write: elapsed - read - score };
-    let report = ScoreReport { model_version, since, rows: rows.len(), table_version, elapsed, phases };
+    let phases = Phases { read: read_time, score: score_time, write: elapsed - read_time - score_time };
+    let report = ScoreReport { model_version, since, rows, table_version, elapsed, phases };
     tracing::info!(%report, "scored");
     Ok(report)
+}
+
+/// Batches the scan may run ahead of the scoring: enough to keep both busy, few enough that
+/// memory stays a few chunks.
+const SCAN_BATCHES_IN_FLIGHT: usize = 64;
+
+/// Sends fs_drivers rows since `since` to `rows`, until the scan ends or the receiver stops.
+async fn read_into(lake: &Lake, since: NaiveDate, rows: mpsc::Sender<RecordBatch>) -> Result<()> {
+    let mut scan = lake.sql_stream(&feature_query(since)).await?;
+    while let Some(batch) = scan.next().await {
+        if rows.send(batch?).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Parses a `--since` value.

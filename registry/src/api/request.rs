@@ -12,7 +12,6 @@ use axum::http::{Method, header};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// The path of the first string holding a NUL, which PostgreSQL cannot store.
 /// One step into a JSON document.
 enum Step<'a> {
     Key(&'a str),
@@ -69,7 +68,6 @@ fn find_nul_in(map: &Map<String, Value>) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Fields(pub Map<String, Value>);
 
-/// Whether a body is present but not JSON at all.
 /// The proto-JSON type of a field, for MLflow's type hints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -362,6 +360,14 @@ pub struct RawRequest {
     pub malformed: bool,
 }
 
+impl RawRequest {
+    /// The fields of a JSON body.
+    pub fn from_json(body: &[u8]) -> Result<RawRequest, ApiError> {
+        let (fields, malformed) = Fields::from_body(body)?;
+        Ok(RawRequest { fields, from_query: false, malformed })
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for RawRequest {
     type Rejection = ApiError;
 
@@ -370,6 +376,19 @@ impl<S: Send + Sync> FromRequest<S> for RawRequest {
             let query = req.uri().query().unwrap_or("").to_owned();
             return Ok(RawRequest { fields: Fields::from_query(&query), from_query: true, malformed: false });
         }
+        let JsonBody(body) = JsonBody::from_request(req, state).await?;
+        RawRequest::from_json(&body)
+    }
+}
+
+/// A request body whose content type says JSON, not yet parsed: an endpoint that takes
+/// thousands of values decodes it straight into its wire type.
+pub struct JsonBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -379,12 +398,10 @@ impl<S: Send + Sync> FromRequest<S> for RawRequest {
             .await
             .map_err(|e| ApiError::bad_request(format!("Could not read the request body: {e}")))?;
         match content_type.as_deref() {
-            None => return Err(ApiError::invalid("Bad Request. Content-Type header is missing.")),
-            Some("application/json") => {}
-            Some(_) => return Err(ApiError::invalid("Bad Request. Content-Type must be one of ['application/json'].")),
+            None => Err(ApiError::invalid("Bad Request. Content-Type header is missing.")),
+            Some("application/json") => Ok(JsonBody(body)),
+            Some(_) => Err(ApiError::invalid("Bad Request. Content-Type must be one of ['application/json'].")),
         }
-        let (fields, malformed) = Fields::from_body(&body)?;
-        Ok(RawRequest { fields, from_query: false, malformed })
     }
 }
 

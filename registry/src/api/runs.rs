@@ -1,7 +1,7 @@
 //! Runs and logging: create, get, update, delete, restore, search, log-metric, log-parameter,
 //! set-tag, delete-tag, log-batch, log-inputs, outputs.
 
-use super::request::{Field, Kind, RawRequest, opt, parse, req};
+use super::request::{Field, JsonBody, Kind, RawRequest, opt, parse, req};
 use super::{ApiResult, AppState, ok};
 use crate::error::ApiError;
 use crate::names::generate_run_name;
@@ -146,10 +146,11 @@ pub async fn delete_tag(State(s): State<AppState>, raw: RawRequest) -> ApiResult
 }
 
 /// `LogBatch`.
-pub async fn log_batch(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
-    let schema =
-        [req("run_id", Kind::Str), opt("metrics", Kind::Array), opt("params", Kind::Array), opt("tags", Kind::Array)];
-    let m: LogBatch = parse_batch(raw, &schema)?;
+pub async fn log_batch(State(s): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Empty> {
+    let m = match plain_batch(&body) {
+        Some(m) => m,
+        None => parse_batch(RawRequest::from_json(&body)?)?,
+    };
     let (params, tags) = validation::validate_batch(&m.metrics, &m.params, &m.tags)?;
     s.store.log_batch(&m.run_id, &m.metrics, &params, &tags).await?;
     ok(Empty {})
@@ -205,11 +206,43 @@ pub async fn search(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Sea
     ok(SearchRunsResponse { runs: page.items, next_page_token: page.next_offset.map(|o| page_token::encode(o as i64)) })
 }
 
+/// A log-batch body exactly as MLflow's clients send it: snake_case names, nothing else.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainBatch {
+    run_id: String,
+    #[serde(default)]
+    metrics: Vec<Metric>,
+    #[serde(default)]
+    params: Vec<KeyValue>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+}
+
+/// Decodes a log-batch body straight into its wire type, without first building a JSON tree of
+/// its thousands of values. Only a body that `parse_batch` would read into the same batch is
+/// taken: anything else (other spellings, `run_uuid`, nulls, empty keys, a NUL escape, bad
+/// types) gets `None`, and `parse_batch` reads it and words its error as MLflow does.
+fn plain_batch(body: &[u8]) -> Option<LogBatch> {
+    // A NUL can only arrive escaped; looking for the escape also catches an escaped backslash
+    // followed by `u0000`, which merely takes the longer path.
+    if body.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let b: PlainBatch = serde_json::from_slice(body).ok()?;
+    let keyed = |items: &[KeyValue]| items.iter().all(|kv| !kv.key.is_empty());
+    let plain =
+        !b.run_id.is_empty() && b.metrics.iter().all(|m| !m.key.is_empty()) && keyed(&b.params) && keyed(&b.tags);
+    plain.then_some(LogBatch { run_id: b.run_id, metrics: b.metrics, params: b.params, tags: b.tags })
+}
+
 /// Reads a log-batch, naming a missing field of an item by its place (`metrics[0].timestamp`)
 /// as MLflow does, before the typed decode.
-fn parse_batch(mut raw: RawRequest, schema: &[Field]) -> Result<LogBatch, ApiError> {
+fn parse_batch(mut raw: RawRequest) -> Result<LogBatch, ApiError> {
     use serde_json::Value;
-    raw.fields.validate(schema)?;
+    let schema =
+        [req("run_id", Kind::Str), opt("metrics", Kind::Array), opt("params", Kind::Array), opt("tags", Kind::Array)];
+    raw.fields.validate(&schema)?;
     let required: [(&str, &[&str]); 3] =
         [("metrics", &["key", "value", "timestamp"]), ("params", &["key"]), ("tags", &["key"])];
     for (list, keys) in required {
@@ -228,5 +261,68 @@ fn parse_batch(mut raw: RawRequest, schema: &[Field]) -> Result<LogBatch, ApiErr
             }
         }
     }
-    Ok(parse(raw, schema)?.msg)
+    Ok(parse(raw, &schema)?.msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow(body: &str) -> Result<LogBatch, ApiError> {
+        parse_batch(RawRequest::from_json(body.as_bytes())?)
+    }
+
+    #[test]
+    fn the_clients_batch_takes_the_direct_path() {
+        let body = r#"{"run_id": "r1", "metrics": [{"key": "loss", "value": 0.5, "timestamp": 1700000000000, "step": 3},
+            {"key": "loss", "value": "NaN", "timestamp": "17", "step": "4"}],
+            "params": [{"key": "lr", "value": "0.1"}], "tags": [{"key": "t", "value": ""}]}"#;
+        let direct = plain_batch(body.as_bytes()).expect("a plain batch");
+        assert_eq!(serde_json::to_value(&direct).unwrap(), serde_json::to_value(slow(body).unwrap()).unwrap());
+        assert!(direct.metrics[1].value.is_nan());
+    }
+
+    /// Whatever the direct path takes, the general path reads alike; the rest it leaves to it.
+    #[test]
+    fn the_direct_path_takes_only_what_the_general_path_reads_alike() {
+        let bodies = [
+            r#"{"runId": "r1", "metrics": []}"#,
+            r#"{"run_id": "r1", "runId": "r2"}"#,
+            r#"{"run_uuid": "r1"}"#,
+            r#"{"run_id": "r1", "run_uuid": "r2"}"#,
+            r#"{"run_id": ""}"#,
+            r#"{"run_id": null}"#,
+            r#"{"run_id": 5}"#,
+            r#"{"run_id": "r1", "metrics": null}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "", "value": 1, "timestamp": 1}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a", "value": null, "timestamp": 1}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a", "value": 1}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a", "value": 1, "timestamp": 1, "step": null}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a", "value": 1, "timestamp": 1, "datasetName": "d"}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a", "value": 1, "timestamp": 1, "key": "b"}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a\u0000", "value": 1, "timestamp": 1}]}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a\\u0000", "value": 1, "timestamp": 1}]}"#,
+            r#"{"run_id": "r1", "params": [{"value": "v"}]}"#,
+            r#"{"run_id": "r1", "params": [{"key": "k", "value": null}]}"#,
+            r#"{"run_id": "r1", "tags": [{"key": "k"}]}"#,
+            r#""{\"run_id\": \"r1\"}""#,
+            r#"{"run_id": "r1"} trailing"#,
+            "",
+        ];
+        for body in bodies {
+            if let Some(direct) = plain_batch(body.as_bytes()) {
+                let general =
+                    slow(body).unwrap_or_else(|e| panic!("{body}: the general path refuses it: {}", e.message));
+                assert_eq!(serde_json::to_value(&direct).unwrap(), serde_json::to_value(&general).unwrap(), "{body}");
+            }
+        }
+        for refused in [
+            r#"{"run_id": "r1", "runId": "r2"}"#,
+            r#"{"run_id": ""}"#,
+            r#"{"run_id": "r1", "metrics": [{"key": "a\u0000", "value": 1, "timestamp": 1}]}"#,
+        ] {
+            assert!(plain_batch(refused.as_bytes()).is_none(), "{refused}");
+            assert!(slow(refused).is_err(), "{refused}");
+        }
+    }
 }

@@ -3,7 +3,8 @@
 use crate::db;
 use pitwall_openapi::{Dataset, DatasetInput, KeyValue, Metric, ModelOutput, RunStatus, ViewType};
 use pitwall_registry::store::{
-    ExperimentSearch, ExperimentStore, MetricStore, NewRun, RunSearch, RunStore, RunUpdate, StoreError, TrackingStore,
+    ExperimentSearch, ExperimentStore, MetricStore, NewRun, RunSearch, RunStore, RunUpdate, SqlStore, StoreError,
+    TrackingStore,
 };
 use std::sync::Arc;
 
@@ -99,6 +100,24 @@ async fn a_failing_batch_stores_nothing() {
 }
 
 #[tokio::test]
+async fn metrics_go_only_to_a_run_that_exists_and_is_active() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "gone", 1)).await.unwrap().info.run_id;
+        s.delete_run(&run).await.unwrap();
+        let metrics = [Metric::new("loss", 1.0, 5, 0), Metric::new("loss", 0.5, 6, 1)];
+        let err = s.log_batch(&run, &metrics, &[], &[]).await.unwrap_err();
+        let want = format!("The run {run} must be in the 'active' state. Current state is deleted.");
+        assert!(matches!(&err, StoreError::Invalid(m) if *m == want), "{}: {err:?}", t.name);
+        s.restore_run(&run).await.unwrap();
+        assert!(s.get_metric_history(&run, "loss", None, 0).await.unwrap().items.is_empty(), "{}", t.name);
+        assert!(s.get_run(&run).await.unwrap().data.metrics.is_empty(), "{}", t.name);
+        let err = s.log_batch("no-such-run", &metrics, &[], &[]).await.unwrap_err();
+        assert!(matches!(&err, StoreError::NotFound(m) if m == "Run with id=no-such-run not found"), "{}", t.name);
+    }
+}
+
+#[tokio::test]
 async fn metrics_keep_their_exact_values_and_a_metric_logged_again_is_stored_once() {
     for t in db::both().await {
         let s = &t.store;
@@ -190,6 +209,30 @@ async fn concurrent_writers_to_one_run_lose_nothing() {
         let latest = data.metrics.iter().find(|m| m.key == "shared").unwrap();
         assert_eq!((latest.step, latest.value), (19, 1519.0), "{}", t.name);
     }
+}
+
+/// SQLite's write-ahead log goes back into the database file a moment after writes, never
+/// inside a commit, where it made every fifteenth log-batch wait for a thousand page writes.
+#[tokio::test]
+async fn sqlite_copies_its_log_back_after_writes_not_inside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mlflow.db");
+    let store = SqlStore::connect(&format!("sqlite:///{}", file.display()), "mlflow-artifacts:").await.unwrap();
+    let on_commit: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(on_commit, 0, "a commit must not checkpoint");
+    let run = store.create_run(new_run("0", "wal", 1)).await.unwrap().info.run_id;
+    let before = std::fs::metadata(&file).unwrap().len();
+    for b in 0..20_i64 {
+        let metrics: Vec<Metric> =
+            (0..1000).map(|i| Metric::new(format!("m{}", i % 50), 0.5, b, b * 1000 + i)).collect();
+        store.log_batch(&run, &metrics, &[], &[]).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&file).unwrap().len() < before + 1_000_000 {
+        assert!(std::time::Instant::now() < deadline, "20,000 metrics never reached the database file");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.get_metric_history(&run, "m0", None, 0).await.unwrap().items.len(), 400);
 }
 
 #[tokio::test]

@@ -10,8 +10,10 @@ mod model_registry;
 mod pg_array;
 mod rows;
 mod runs;
+mod sqlite_writes;
 
 use super::{Sql, StoreError, StoreResult, TrackingStore};
+use sqlite_writes::{NO_CHECKPOINT_ON_COMMIT, SqliteWrites, Turn};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
@@ -31,9 +33,8 @@ pub struct SqlStore {
     backend: Backend,
     /// Root under which new experiments get their artifact location (`<root>/<id>`).
     default_artifact_root: String,
-    /// SQLite allows one writer at a time and answers a second one that upgrades from a read
-    /// with SQLITE_BUSY at once; writes are queued here instead of failing.
-    write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite's writers, one at a time.
+    sqlite_writes: Option<std::sync::Arc<SqliteWrites>>,
 }
 
 /// Parses a backend-store URI as MLflow accepts it into an sqlx URL.
@@ -79,42 +80,13 @@ impl SqlStore {
         let (backend, url) = parse_store_uri(uri)?;
         let options = AnyConnectOptions::from_str(&url)?;
         let memory = url.contains(":memory:");
-        let pool = AnyPoolOptions::new()
+        let connections = match (backend, memory) {
             // An in-memory SQLite database lives only as long as its one connection.
-            .max_connections(match (backend, memory) {
-                (Backend::Sqlite, true) => 1,
-                (Backend::Sqlite, false) => 8,
-                (Backend::Postgres, _) => 16,
-            })
-            .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    match backend {
-                        // A multi-row insert keeps a statement journal to undo itself on error:
-                        // in memory, not in a temporary file written page by page. The page cache
-                        // holds the hot B-tree pages of a growing metrics table (2 MB by default).
-                        Backend::Sqlite => {
-                            conn.execute(
-                                "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
-                                 PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
-                            )
-                            .await?;
-                        }
-                        // Search plans over large experiments cross the JIT threshold, and compiling
-                        // them costs more than the short queries of this workload ever win back.
-                        Backend::Postgres => {
-                            conn.execute("SET jit = off").await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
+            (Backend::Sqlite, true) => 1,
+            (Backend::Sqlite, false) => 8,
+            (Backend::Postgres, _) => 16,
+        };
+        let pool = pool_options(backend, memory, connections, !memory).connect_with(options.clone()).await?;
         if backend == Backend::Sqlite && !memory {
             // WAL lets searches read while a batch is being written; it persists in the file.
             pool.execute("PRAGMA journal_mode = WAL").await?;
@@ -124,11 +96,22 @@ impl SqlStore {
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Backend(e.into()))?;
+        let sqlite_writes = match (backend, memory) {
+            (Backend::Sqlite, false) => {
+                // Every write goes through one connection that lives as long as the store: its
+                // page cache then always holds the B-tree pages the last batch touched, where a
+                // pooled connection would first re-read every page written through the others.
+                let writer = pool_options(backend, memory, 1, false).min_connections(1).connect_with(options).await?;
+                Some(std::sync::Arc::new(SqliteWrites::for_file(writer, pool.clone())))
+            }
+            (Backend::Sqlite, true) => Some(std::sync::Arc::new(SqliteWrites::in_memory(pool.clone()))),
+            (Backend::Postgres, _) => None,
+        };
         let store = SqlStore {
             pool,
             backend,
             default_artifact_root: default_artifact_root.trim_end_matches('/').to_owned(),
-            write_gate: (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
+            sqlite_writes,
         };
         store.ensure_default_experiment().await?;
         Ok(store)
@@ -144,19 +127,18 @@ impl SqlStore {
 
     /// Starts a write transaction, queued behind other writers on SQLite.
     async fn begin_write(&self) -> StoreResult<WriteTx<'_>> {
-        let guard = match &self.write_gate {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
-        };
-        // SQLite: take the write lock at BEGIN, where the busy timeout applies. A deferred
-        // transaction that reads first and writes later cannot wait for the lock: it fails at
-        // once with SQLITE_BUSY if a connection whose transaction was dropped on an error path
-        // still holds the lock until its rollback runs.
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(WriteTx { tx, _guard: guard })
+        match &self.sqlite_writes {
+            Some(writes) => {
+                let turn = writes.turn().await;
+                // Take the write lock at BEGIN, where the busy timeout applies. A deferred
+                // transaction that reads first and writes later cannot wait for the lock: it
+                // fails at once with SQLITE_BUSY if a connection whose transaction was dropped on
+                // an error path still holds the lock until its rollback runs.
+                let tx = turn.writer().begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx { tx, _turn: Some(turn) })
+            }
+            None => Ok(WriteTx { tx: self.pool.begin().await?, _turn: None }),
+        }
     }
 
     /// A dynamic statement in this store's placeholder style (see [`Sql::for_sqlite`]).
@@ -184,10 +166,47 @@ impl SqlStore {
     }
 }
 
-/// A write transaction and, on SQLite, the writer's place in the queue.
+/// The pool settings of a store: `connections` at most; idle ones closed after a while when
+/// `recycle`; each connection set up for the engine.
+fn pool_options(backend: Backend, memory: bool, connections: u32, recycle: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .min_connections(if memory { 1 } else { 0 })
+        .idle_timeout(recycle.then_some(Duration::from_secs(600)))
+        .max_lifetime(recycle.then_some(Duration::from_secs(1800)))
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                match backend {
+                    // A multi-row insert keeps a statement journal to undo itself on error: in
+                    // memory, not in a temporary file written page by page. The page cache holds
+                    // the hot B-tree pages of a growing metrics table (2 MB by default).
+                    Backend::Sqlite => {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
+                             PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
+                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+                        )
+                        .await?;
+                        if !memory {
+                            conn.execute(NO_CHECKPOINT_ON_COMMIT).await?;
+                        }
+                    }
+                    // Search plans over large experiments cross the JIT threshold, and compiling
+                    // them costs more than the short queries of this workload ever win back.
+                    Backend::Postgres => {
+                        conn.execute("SET jit = off").await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+}
+
+/// A write transaction and, on SQLite, the writer's turn.
 struct WriteTx<'a> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    _guard: Option<tokio::sync::MutexGuard<'a, ()>>,
+    _turn: Option<Turn<'a>>,
 }
 
 impl TrackingStore for SqlStore {}

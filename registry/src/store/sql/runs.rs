@@ -1,7 +1,7 @@
 //! Runs, and what is logged to them: params, tags, metrics, inputs and outputs.
 
 use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
-use super::{MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis, pg_array};
+use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis, pg_array};
 use crate::search::RunOrder;
 use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -38,6 +38,45 @@ enum Duplicates {
     Skip,
 }
 
+/// How a latest value moves forward: by step, then timestamp, then value.
+macro_rules! move_latest_forward {
+    () => {
+        " ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, \
+         value = excluded.value, is_nan = excluded.is_nan \
+         WHERE excluded.step > latest_metrics.step \
+         OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp) \
+         OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp \
+             AND excluded.value > latest_metrics.value)"
+    };
+}
+
+/// A batch of metrics alone (what a training loop logs) on PostgreSQL, as one statement: the
+/// run's lifecycle stage is read, the history appended and the latest values moved together,
+/// one round trip where a transaction takes five. It answers the run's stage, or no row for an
+/// unknown run, and writes nothing unless the run is active.
+macro_rules! log_metrics_statement {
+    ($history_conflict:literal) => {
+        concat!(
+            "WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = $1), \
+             history AS (INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) \
+               SELECT $1, key, step, timestamp, value, is_nan \
+               FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[]) \
+                 AS m(key, step, timestamp, value, is_nan) \
+               WHERE (SELECT lifecycle_stage FROM run) = 'active'",
+            $history_conflict,
+            "), latest AS (INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) \
+               SELECT $1, key, step, timestamp, value, is_nan \
+               FROM UNNEST($7::text[], $8::bigint[], $9::bigint[], $10::float8[], $11::bigint[]) \
+                 AS l(key, step, timestamp, value, is_nan) \
+               WHERE (SELECT lifecycle_stage FROM run) = 'active'",
+            move_latest_forward!(),
+            ") SELECT lifecycle_stage FROM run"
+        )
+    };
+}
+const LOG_METRICS: &str = log_metrics_statement!("");
+const LOG_METRICS_SKIPPING: &str = log_metrics_statement!(" ON CONFLICT DO NOTHING");
+
 /// PostgreSQL's metric insert: one statement of six binds for any number of rows.
 const INSERT_METRICS_UNNEST: &str = "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) \
      SELECT $1, key, step, timestamp, value, is_nan \
@@ -69,22 +108,13 @@ impl SqlStore {
 
     async fn run_row(conn: &mut AnyConnection, run_id: &str) -> StoreResult<RunRow> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_uuid = $1");
-        sqlx::query_as::<_, RunRow>(&sql)
-            .bind(run_id)
-            .fetch_optional(conn)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("Run with id={run_id} not found")))
+        sqlx::query_as::<_, RunRow>(&sql).bind(run_id).fetch_optional(conn).await?.ok_or_else(|| run_not_found(run_id))
     }
 
     /// The run, which must be active to be written to.
     async fn active_run_row(conn: &mut AnyConnection, run_id: &str) -> StoreResult<RunRow> {
         let row = Self::run_row(conn, run_id).await?;
-        if row.lifecycle_stage != "active" {
-            return Err(StoreError::Invalid(format!(
-                "The run {run_id} must be in the 'active' state. Current state is {}.",
-                row.lifecycle_stage
-            )));
-        }
+        must_be_active(run_id, &row.lifecycle_stage)?;
         Ok(row)
     }
 
@@ -318,46 +348,92 @@ impl SqlStore {
                 .execute(&mut *conn)
                 .await?;
         }
-        // The newest value per key by (step, timestamp, value), computed here so that one
-        // statement never touches a row twice; keys sorted so that concurrent writers lock alike.
-        let mut latest: BTreeMap<&str, (i64, i64, f64, i64)> = BTreeMap::new();
-        for m in metrics {
-            let (value, is_nan) = stored_value(m.value);
-            let candidate = (m.step, m.timestamp, value, is_nan);
-            latest
-                .entry(m.key.as_str())
-                .and_modify(|cur| {
-                    if (candidate.0, candidate.1) > (cur.0, cur.1)
-                        || ((candidate.0, candidate.1) == (cur.0, cur.1) && candidate.2 > cur.2)
-                    {
-                        *cur = candidate;
-                    }
-                })
-                .or_insert(candidate);
-        }
-        let latest: Vec<_> = latest.into_iter().collect();
+        let latest = latest_per_key(metrics);
         for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
             let mut sql = Sql::for_conn(
                 conn,
                 "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ",
             );
-            for (i, (key, (step, ts, value, is_nan))) in chunk.iter().enumerate() {
+            for (i, (key, l)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind(run_id).push(", ").bind(*key).push(", ").bind(*step);
-                sql.push(", ").bind(*ts).push(", ").bind(*value).push(", ").bind(*is_nan).push(")");
+                sql.bind(run_id).push(", ").bind(*key).push(", ").bind(l.step);
+                sql.push(", ").bind(l.timestamp).push(", ").bind(l.value).push(", ").bind(l.is_nan).push(")");
             }
-            sql.push(
-                " ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, \
-                 value = excluded.value, is_nan = excluded.is_nan \
-                 WHERE excluded.step > latest_metrics.step \
-                 OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp) \
-                 OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp \
-                     AND excluded.value > latest_metrics.value)",
-            );
+            sql.push(move_latest_forward!());
             sql.query().execute(&mut *conn).await?;
         }
         Ok(())
     }
+}
+
+impl SqlStore {
+    /// A metrics-only batch on PostgreSQL, in one statement (see [`LOG_METRICS`]).
+    async fn log_metrics_pg(&self, run_id: &str, metrics: &[Metric], duplicates: Duplicates) -> StoreResult<()> {
+        let stored: Vec<(f64, i64)> = metrics.iter().map(|m| stored_value(m.value)).collect();
+        let latest = latest_per_key(metrics);
+        let statement = match duplicates {
+            Duplicates::Fail => LOG_METRICS,
+            Duplicates::Skip => LOG_METRICS_SKIPPING,
+        };
+        let stage: Option<String> = sqlx::query_scalar(statement)
+            .bind(run_id)
+            .bind(pg_array::text(metrics.iter().map(|m| m.key.as_str())))
+            .bind(pg_array::ints(metrics.iter().map(|m| m.step)))
+            .bind(pg_array::ints(metrics.iter().map(|m| m.timestamp)))
+            .bind(pg_array::floats(stored.iter().map(|s| s.0)))
+            .bind(pg_array::ints(stored.iter().map(|s| s.1)))
+            .bind(pg_array::text(latest.iter().map(|(key, _)| *key)))
+            .bind(pg_array::ints(latest.iter().map(|(_, l)| l.step)))
+            .bind(pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)))
+            .bind(pg_array::floats(latest.iter().map(|(_, l)| l.value)))
+            .bind(pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)))
+            .fetch_optional(&self.pool)
+            .await?;
+        must_be_active(run_id, &stage.ok_or_else(|| run_not_found(run_id))?)
+    }
+}
+
+fn run_not_found(run_id: &str) -> StoreError {
+    StoreError::NotFound(format!("Run with id={run_id} not found"))
+}
+
+/// Only an active run is written to.
+fn must_be_active(run_id: &str, lifecycle_stage: &str) -> StoreResult<()> {
+    if lifecycle_stage != "active" {
+        return Err(StoreError::Invalid(format!(
+            "The run {run_id} must be in the 'active' state. Current state is {lifecycle_stage}."
+        )));
+    }
+    Ok(())
+}
+
+/// A key's newest value in a batch, as stored.
+#[derive(Debug, Clone, Copy)]
+struct Latest {
+    step: i64,
+    timestamp: i64,
+    value: f64,
+    is_nan: i64,
+}
+
+/// The newest value per key by (step, timestamp, value), computed here so that one statement
+/// never touches a row twice; keys sorted, so that concurrent writers lock alike.
+fn latest_per_key(metrics: &[Metric]) -> Vec<(&str, Latest)> {
+    let mut latest: BTreeMap<&str, Latest> = BTreeMap::new();
+    for m in metrics {
+        let (value, is_nan) = stored_value(m.value);
+        let candidate = Latest { step: m.step, timestamp: m.timestamp, value, is_nan };
+        latest
+            .entry(m.key.as_str())
+            .and_modify(|cur| {
+                let (new, old) = ((candidate.step, candidate.timestamp), (cur.step, cur.timestamp));
+                if new > old || (new == old && candidate.value > cur.value) {
+                    *cur = candidate;
+                }
+            })
+            .or_insert(candidate);
+    }
+    latest.into_iter().collect()
 }
 
 #[async_trait]
@@ -451,6 +527,17 @@ impl RunStore for SqlStore {
         params: &[KeyValue],
         tags: &[KeyValue],
     ) -> StoreResult<()> {
+        let metrics_alone = params.is_empty()
+            && tags.is_empty()
+            && metrics.iter().all(|m| m.model_id.as_deref().is_none_or(str::is_empty));
+        if self.backend() == Backend::Postgres && metrics_alone {
+            return match self.log_metrics_pg(run_id, metrics, Duplicates::Fail).await {
+                Err(StoreError::Backend(e)) if is_unique_violation(&e) => {
+                    self.log_metrics_pg(run_id, metrics, Duplicates::Skip).await
+                }
+                other => other,
+            };
+        }
         match self.log_batch_once(run_id, metrics, params, tags, Duplicates::Fail).await {
             Err(StoreError::Backend(e)) if is_unique_violation(&e) => {
                 self.log_batch_once(run_id, metrics, params, tags, Duplicates::Skip).await
