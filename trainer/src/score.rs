@@ -243,6 +243,10 @@ pub async fn write_scores(lake: &Lake, batch: RecordBatch, model_version: i64) -
         table.write(vec![batch]).with_save_mode(SaveMode::Overwrite).with_partition_columns(["nrModelVersion"]);
     if exists {
         write = write.with_replace_where(format!("\"nrModelVersion\" = {model_version}"));
+    } else {
+        // Every scoring run is a commit, and every commit first replays the log: a checkpoint
+        // every ten commits keeps that short (Delta's default is a hundred).
+        write = write.with_configuration([("delta.checkpointInterval", Some("10"))]);
     }
     let table = write.await.map_err(|e| TrainError::delta(MODEL_CHURN.to_string(), e))?;
     Ok(table.version().and_then(|v| i64::try_from(v).ok()).unwrap_or(0))

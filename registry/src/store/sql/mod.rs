@@ -80,13 +80,7 @@ impl SqlStore {
         let (backend, url) = parse_store_uri(uri)?;
         let options = AnyConnectOptions::from_str(&url)?;
         let memory = url.contains(":memory:");
-        let connections = match (backend, memory) {
-            // An in-memory SQLite database lives only as long as its one connection.
-            (Backend::Sqlite, true) => 1,
-            (Backend::Sqlite, false) => 8,
-            (Backend::Postgres, _) => 16,
-        };
-        let pool = pool_options(backend, memory, connections, !memory).connect_with(options.clone()).await?;
+        let pool = pool_options(backend, memory, Role::Shared).connect_with(options.clone()).await?;
         if backend == Backend::Sqlite && !memory {
             // WAL lets searches read while a batch is being written; it persists in the file.
             pool.execute("PRAGMA journal_mode = WAL").await?;
@@ -101,7 +95,7 @@ impl SqlStore {
                 // Every write goes through one connection that lives as long as the store: its
                 // page cache then always holds the B-tree pages the last batch touched, where a
                 // pooled connection would first re-read every page written through the others.
-                let writer = pool_options(backend, memory, 1, false).min_connections(1).connect_with(options).await?;
+                let writer = pool_options(backend, memory, Role::Writer).connect_with(options).await?;
                 Some(std::sync::Arc::new(SqliteWrites::for_file(writer, pool.clone())))
             }
             (Backend::Sqlite, true) => Some(std::sync::Arc::new(SqliteWrites::in_memory(pool.clone()))),
@@ -166,28 +160,49 @@ impl SqlStore {
     }
 }
 
-/// The pool settings of a store: `connections` at most; idle ones closed after a while when
-/// `recycle`; each connection set up for the engine.
-fn pool_options(backend: Backend, memory: bool, connections: u32, recycle: bool) -> AnyPoolOptions {
+/// What a pool's connections are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Every read, and every write on PostgreSQL.
+    Shared,
+    /// SQLite's one writing connection.
+    Writer,
+}
+
+/// The pool settings of a store, each connection set up for its engine and role.
+fn pool_options(backend: Backend, memory: bool, role: Role) -> AnyPoolOptions {
+    let connections = match (backend, memory, role) {
+        // An in-memory SQLite database lives only as long as its one connection.
+        (Backend::Sqlite, true, _) | (_, _, Role::Writer) => 1,
+        (Backend::Sqlite, false, Role::Shared) => 8,
+        (Backend::Postgres, _, Role::Shared) => 16,
+    };
+    let keep = memory || role == Role::Writer;
+    // Readers' caches hold the hot pages of searches over a growing metrics table (SQLite's
+    // default is 2 MB). The writer's working set is the tail of each key's history: a larger
+    // cache only made each commit slower, as SQLite walks the cache's hash table at commit.
+    let cache_kib = match role {
+        Role::Shared => 65_536,
+        Role::Writer => 8_192,
+    };
     AnyPoolOptions::new()
         .max_connections(connections)
-        .min_connections(if memory { 1 } else { 0 })
-        .idle_timeout(recycle.then_some(Duration::from_secs(600)))
-        .max_lifetime(recycle.then_some(Duration::from_secs(1800)))
+        .min_connections(if keep { 1 } else { 0 })
+        .idle_timeout((!keep).then_some(Duration::from_secs(600)))
+        .max_lifetime((!keep).then_some(Duration::from_secs(1800)))
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 match backend {
                     // A multi-row insert keeps a statement journal to undo itself on error: in
-                    // memory, not in a temporary file written page by page. The page cache holds
-                    // the hot B-tree pages of a growing metrics table (2 MB by default).
+                    // memory, not in a temporary file written page by page.
                     Backend::Sqlite => {
-                        conn.execute(
+                        let setup = format!(
                             "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
                              PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
-                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
-                        )
-                        .await?;
+                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
+                        );
+                        conn.execute(setup.as_str()).await?;
                         if !memory {
                             conn.execute(NO_CHECKPOINT_ON_COMMIT).await?;
                         }
