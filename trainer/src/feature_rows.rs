@@ -19,6 +19,15 @@ pub struct FeatureRows {
     rows: usize,
 }
 
+/// String arrays one after the other, as one; none make an empty one.
+pub(crate) fn concat_strings(parts: &[ArrayRef]) -> Result<ArrayRef> {
+    if parts.is_empty() {
+        return Ok(deltalake::arrow::array::new_empty_array(&DataType::Utf8));
+    }
+    let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+    Ok(concat(&refs)?)
+}
+
 impl FeatureRows {
     /// Checks `batches` against `features`: every numeric feature is a number column, the
     /// categorical one a string column, and the key columns `keys` are strings without nulls.
@@ -63,11 +72,7 @@ impl FeatureRows {
             .iter()
             .map(|b| Ok(cast(string_column(&self.table, b, name)?, &DataType::Utf8)?))
             .collect::<Result<Vec<ArrayRef>>>()?;
-        let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
-        if refs.is_empty() {
-            return Ok(deltalake::arrow::array::new_empty_array(&DataType::Utf8));
-        }
-        Ok(concat(&refs)?)
+        concat_strings(&parts)
     }
 
     /// Calls `run` with consecutive chunks of at most `chunk` rows, encoded by `features`

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
-use deltalake::arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, new_empty_array};
-use deltalake::arrow::compute::concat;
+use deltalake::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use deltalake::arrow::datatypes::{DataType, Field, Schema};
 use deltalake::protocol::SaveMode;
 use futures::StreamExt;
@@ -17,7 +16,7 @@ use pitwall_lake::{Lake, Layer, TableId};
 use tokio::sync::mpsc;
 
 use crate::error::{Result, TrainError};
-use crate::feature_rows::FeatureRows;
+use crate::feature_rows::{FeatureRows, concat_strings};
 use crate::features::FeatureSpec;
 use crate::frame::{DRIVER, DT_REF, TEAM};
 use crate::mlmodel::ModelDir;
@@ -189,14 +188,6 @@ impl Scores {
         ];
         Ok(RecordBatch::try_new(schema, columns)?)
     }
-}
-
-fn concat_strings(parts: &[ArrayRef]) -> Result<ArrayRef> {
-    if parts.is_empty() {
-        return Ok(new_empty_array(&DataType::Utf8));
-    }
-    let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
-    Ok(concat(&refs)?)
 }
 
 /// Scores batches of fs_drivers rows as they arrive, on the thread it is called on, gathering

@@ -333,20 +333,15 @@ impl SqlStore {
                 sql.query().execute(&mut *conn).await?;
             }
         } else {
-            let stored: Vec<(f64, i64)> = metrics.iter().map(|m| stored_value(m.value)).collect();
             let statement = match duplicates {
                 Duplicates::Fail => INSERT_METRICS_UNNEST,
                 Duplicates::Skip => INSERT_METRICS_UNNEST_SKIPPING,
             };
-            sqlx::query(statement)
-                .bind(run_id)
-                .bind(pg_array::text(metrics.iter().map(|m| m.key.as_str())))
-                .bind(pg_array::ints(metrics.iter().map(|m| m.step)))
-                .bind(pg_array::ints(metrics.iter().map(|m| m.timestamp)))
-                .bind(pg_array::floats(stored.iter().map(|s| s.0)))
-                .bind(pg_array::ints(stored.iter().map(|s| s.1)))
-                .execute(&mut *conn)
-                .await?;
+            let mut insert = sqlx::query(statement).bind(run_id);
+            for array in history_arrays(metrics) {
+                insert = insert.bind(array);
+            }
+            insert.execute(&mut *conn).await?;
         }
         let latest = latest_per_key(metrics);
         for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
@@ -369,28 +364,38 @@ impl SqlStore {
 impl SqlStore {
     /// A metrics-only batch on PostgreSQL, in one statement (see [`LOG_METRICS`]).
     async fn log_metrics_pg(&self, run_id: &str, metrics: &[Metric], duplicates: Duplicates) -> StoreResult<()> {
-        let stored: Vec<(f64, i64)> = metrics.iter().map(|m| stored_value(m.value)).collect();
-        let latest = latest_per_key(metrics);
         let statement = match duplicates {
             Duplicates::Fail => LOG_METRICS,
             Duplicates::Skip => LOG_METRICS_SKIPPING,
         };
-        let stage: Option<String> = sqlx::query_scalar(statement)
-            .bind(run_id)
-            .bind(pg_array::text(metrics.iter().map(|m| m.key.as_str())))
-            .bind(pg_array::ints(metrics.iter().map(|m| m.step)))
-            .bind(pg_array::ints(metrics.iter().map(|m| m.timestamp)))
-            .bind(pg_array::floats(stored.iter().map(|s| s.0)))
-            .bind(pg_array::ints(stored.iter().map(|s| s.1)))
-            .bind(pg_array::text(latest.iter().map(|(key, _)| *key)))
-            .bind(pg_array::ints(latest.iter().map(|(_, l)| l.step)))
-            .bind(pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)))
-            .bind(pg_array::floats(latest.iter().map(|(_, l)| l.value)))
-            .bind(pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)))
-            .fetch_optional(&self.pool)
-            .await?;
+        let latest = latest_per_key(metrics);
+        let latest_arrays = [
+            pg_array::text(latest.iter().map(|(key, _)| *key)),
+            pg_array::ints(latest.iter().map(|(_, l)| l.step)),
+            pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)),
+            pg_array::floats(latest.iter().map(|(_, l)| l.value)),
+            pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)),
+        ];
+        let mut log = sqlx::query_scalar(statement).bind(run_id);
+        for array in history_arrays(metrics).into_iter().chain(latest_arrays) {
+            log = log.bind(array);
+        }
+        let stage: Option<String> = log.fetch_optional(&self.pool).await?;
         must_be_active(run_id, &stage.ok_or_else(|| run_not_found(run_id))?)
     }
+}
+
+/// A batch's metrics as the five PostgreSQL arrays its history rows are unnested from: key,
+/// step, timestamp, value and is_nan.
+fn history_arrays(metrics: &[Metric]) -> [String; 5] {
+    let stored: Vec<(f64, i64)> = metrics.iter().map(|m| stored_value(m.value)).collect();
+    [
+        pg_array::text(metrics.iter().map(|m| m.key.as_str())),
+        pg_array::ints(metrics.iter().map(|m| m.step)),
+        pg_array::ints(metrics.iter().map(|m| m.timestamp)),
+        pg_array::floats(stored.iter().map(|s| s.0)),
+        pg_array::ints(stored.iter().map(|s| s.1)),
+    ]
 }
 
 fn run_not_found(run_id: &str) -> StoreError {
