@@ -152,11 +152,6 @@ impl Scores {
         self.proba.is_empty()
     }
 
-    /// The probabilities, in the order the rows were added.
-    pub fn proba(&self) -> &[f64] {
-        &self.proba
-    }
-
     /// Scores `rows` and keeps their keys; the rows themselves can then go.
     pub fn add(&mut self, model: &mut OnnxModel, features: &FeatureSpec, rows: &FeatureRows) -> Result<()> {
         let proba = score_rows(model, features, rows)?;
