@@ -21,6 +21,7 @@ import shutil
 import socket
 import sqlite3
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -166,12 +167,21 @@ CREATE TEMP TABLE seed (id text, name text, t bigint, acc float8, loss float8);
         os.unlink(csv_path)
 
 
-def seed_sql(kind: str, exp_id: int, nan_literal: str = "0") -> str:
-    """MLflow's PostgreSQL schema types is_nan as boolean; everywhere else it is an integer."""
+def seed_sql(kind: str, exp_id: int, nan_literal: str = "0", sqlite: bool = False) -> str:
+    """MLflow's PostgreSQL schema types is_nan as boolean; everywhere else it is an integer.
+    Pitwall keeps history in chunks of big-endian (step, timestamp, value) triples: PostgreSQL's
+    int8send/float8send write them, and on SQLite the `chunk` function registered below."""
     if kind == "pitwall":
+        pack = ("chunk(0, t, {v})" if sqlite else "int8send(0::bigint) || int8send(t) || float8send({v})")
+        history = "\n".join(
+            f"INSERT INTO metric_chunks (run_uuid, key, min_step, max_step, min_timestamp, max_timestamp, data) "
+            f"SELECT id, '{key}', 0, 0, t, t, {pack.format(v=key)} FROM seed;" for key in ("acc", "loss"))
         runs = (f"INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri) "
                 f"SELECT id, {exp_id}, name, 'bench', 'FINISHED', t, t + 1, 'active', 'mlflow-artifacts:/{exp_id}/' || id || '/artifacts' FROM seed;")
     else:
+        history = "\n".join(
+            f"INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) "
+            f"SELECT id, '{key}', {key}, t, 0, {nan_literal} FROM seed;" for key in ("acc", "loss"))
         runs = (f"INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, "
                 f"source_version, lifecycle_stage, artifact_uri, experiment_id) SELECT id, name, 'LOCAL', '', '', 'bench', 'FINISHED', t, t + 1, '', "
                 f"'active', 'mlflow-artifacts:/{exp_id}/' || id || '/artifacts', {exp_id} FROM seed;")
@@ -180,8 +190,7 @@ INSERT INTO params (run_uuid, key, value) SELECT id, 'model', CASE WHEN acc > 0.
 INSERT INTO tags (run_uuid, key, value) SELECT id, 'mlflow.runName', name FROM seed;
 INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, {nan_literal} FROM seed;
 INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, {nan_literal} FROM seed;
-INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'acc', acc, t, 0, {nan_literal} FROM seed;
-INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT id, 'loss', loss, t, 0, {nan_literal} FROM seed;
+{history}
 ANALYZE;
 """
 
@@ -189,7 +198,8 @@ ANALYZE;
 def insert_all_sqlite(con, kind: str, exp_id: int, rows) -> None:
     con.execute("CREATE TEMP TABLE seed (id text, name text, t bigint, acc real, loss real)")
     con.executemany("INSERT INTO seed VALUES (?, ?, ?, ?, ?)", rows)
-    con.executescript(seed_sql(kind, exp_id))
+    con.create_function("chunk", 3, lambda step, t, v: struct.pack(">qqd", step, t, v), deterministic=True)
+    con.executescript(seed_sql(kind, exp_id, sqlite=True))
 
 
 def bench_search(url: str, exp_id: str, max_results: int, reps: int) -> dict:

@@ -5,6 +5,10 @@
 //! `tracking_server <port> <backend-store-uri> [<artifacts-destination>]` (S3 settings from the
 //! environment, as `pitwall server` reads them).
 
+// The allocator of the `pitwall` binary, so that the benchmark measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

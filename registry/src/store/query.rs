@@ -13,6 +13,7 @@ pub enum Bind {
     Int(i64),
     Float(f64),
     Text(String),
+    Blob(Vec<u8>),
     NullInt,
     NullText,
 }
@@ -37,6 +38,11 @@ impl From<&str> for Bind {
         Bind::Text(v.to_owned())
     }
 }
+impl From<Vec<u8>> for Bind {
+    fn from(v: Vec<u8>) -> Self {
+        Bind::Blob(v)
+    }
+}
 impl From<Option<i64>> for Bind {
     fn from(v: Option<i64>) -> Self {
         v.map_or(Bind::NullInt, Bind::Int)
@@ -55,6 +61,7 @@ macro_rules! bind_all {
             Bind::Int(v) => q.bind(*v),
             Bind::Float(v) => q.bind(*v),
             Bind::Text(v) => q.bind(v.as_str()),
+            Bind::Blob(v) => q.bind(v.as_slice()),
             Bind::NullInt => q.bind(None::<i64>),
             Bind::NullText => q.bind(None::<String>),
         })

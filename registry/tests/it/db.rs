@@ -10,6 +10,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 pub struct TestStore {
     pub store: SqlStore,
     pub name: &'static str,
+    /// The backend-store URI, to open the same database again.
+    pub uri: String,
     _dir: Option<tempfile::TempDir>,
     pg_db: Option<String>,
 }
@@ -39,7 +41,7 @@ pub async fn sqlite() -> TestStore {
     let dir = tempfile::tempdir().expect("tempdir");
     let uri = format!("sqlite:///{}/mlflow.db", dir.path().display());
     let store = SqlStore::connect(&uri, "mlflow-artifacts:").await.expect("open sqlite store");
-    TestStore { store, name: "sqlite", _dir: Some(dir), pg_db: None }
+    TestStore { store, name: "sqlite", uri, _dir: Some(dir), pg_db: None }
 }
 
 pub async fn postgres() -> TestStore {
@@ -61,7 +63,7 @@ pub async fn postgres() -> TestStore {
         None => panic!("no database name in {base}"),
     };
     let store = SqlStore::connect(&url, "mlflow-artifacts:").await.expect("open postgres store");
-    TestStore { store, name: "postgres", _dir: None, pg_db: Some(db) }
+    TestStore { store, name: "postgres", uri: url, _dir: None, pg_db: Some(db) }
 }
 
 /// Both backends, fresh.

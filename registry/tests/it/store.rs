@@ -99,6 +99,26 @@ async fn a_failing_batch_stores_nothing() {
     }
 }
 
+/// Two writers racing to log one param with different values: one value is kept and the other
+/// writer is told, as when they come one after the other.
+#[tokio::test]
+async fn a_param_raced_with_another_value_is_refused() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "raced", 1)).await.unwrap().info.run_id;
+        for i in 0..20 {
+            let key = format!("p{i}");
+            let (pa, pb) = ([KeyValue::new(key.as_str(), "a")], [KeyValue::new(key.as_str(), "b")]);
+            let (a, b) = tokio::join!(s.log_batch(&run, &[], &pa, &[]), s.log_batch(&run, &[], &pb, &[]));
+            let refused = [&a, &b].into_iter().filter(|r| matches!(r, Err(StoreError::ParamsChanged { .. }))).count();
+            assert_eq!((refused, a.is_ok() || b.is_ok()), (1, true), "{}: {a:?} {b:?}", t.name);
+            let params = s.get_run(&run).await.unwrap().data.params;
+            let kept = params.iter().find(|p| p.key == key).map(|p| p.value.as_str());
+            assert_eq!(kept, Some(if a.is_ok() { "a" } else { "b" }), "{}", t.name);
+        }
+    }
+}
+
 #[tokio::test]
 async fn metrics_go_only_to_a_run_that_exists_and_is_active() {
     for t in db::both().await {
@@ -211,6 +231,123 @@ async fn concurrent_writers_to_one_run_lose_nothing() {
     }
 }
 
+#[tokio::test]
+async fn history_spanning_chunks_reads_back_whole_and_in_order() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "chunks", 1)).await.unwrap().info.run_id;
+        // 150 steps in one batch: more than one chunk.
+        let first: Vec<Metric> = (0..150).map(|i| Metric::new("m", i as f64, 1000 + i, i)).collect();
+        s.log_batch(&run, &first, &[], &[]).await.unwrap();
+        // Steps 100..200 again: 100..150 repeat the first batch exactly and are dropped, while a
+        // second value at each of those steps, logged later, is kept.
+        let mut second: Vec<Metric> = (100..200).map(|i| Metric::new("m", i as f64, 1000 + i, i)).collect();
+        second.extend((100..150).map(|i| Metric::new("m", -1.0, 5000 + i, i)));
+        s.log_batch(&run, &second, &[], &[]).await.unwrap();
+        let all = s.get_metric_history(&run, "m", None, 0).await.unwrap().items;
+        assert_eq!(all.len(), 250, "{}", t.name);
+        assert!(all.windows(2).all(|w| (w[0].timestamp, w[0].step) <= (w[1].timestamp, w[1].step)), "{}", t.name);
+        assert_eq!(all.iter().filter(|m| m.step == 120).count(), 2, "{}", t.name);
+        let mut paged = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = s.get_metric_history(&run, "m", Some(64), offset).await.unwrap();
+            paged.extend(page.items);
+            match page.next_offset {
+                Some(next) => offset = next,
+                None => break,
+            }
+        }
+        assert_eq!(paged, all, "{}: pages must add up to the whole history", t.name);
+        let window =
+            s.get_metric_history_bulk_interval(std::slice::from_ref(&run), "m", Some((60, 70)), 100).await.unwrap();
+        assert_eq!(window.iter().map(|m| m.step).collect::<Vec<_>>(), (60..=70).collect::<Vec<_>>(), "{}", t.name);
+        assert!(window.iter().all(|m| m.run_id == run));
+    }
+}
+
+/// The client logs at step 0 unless told otherwise: every chunk then covers the same step, and
+/// only timestamps and values tell a repeat from a new value.
+#[tokio::test]
+async fn values_at_one_step_are_told_apart_by_timestamp_and_value() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "step zero", 1)).await.unwrap().info.run_id;
+        let one_by_one: Vec<Metric> = (0..100).map(|i| Metric::new("loss", i as f64, 1000 + i, 0)).collect();
+        for m in &one_by_one {
+            s.log_batch(&run, std::slice::from_ref(m), &[], &[]).await.unwrap();
+        }
+        // All of it again in one batch, with a second value at an existing timestamp and one
+        // more value logged later.
+        let mut again = one_by_one.clone();
+        again.push(Metric::new("loss", -1.0, 1050, 0));
+        again.push(Metric::new("loss", 7.0, 2000, 0));
+        s.log_batch(&run, &again, &[], &[]).await.unwrap();
+        let history = s.get_metric_history(&run, "loss", None, 0).await.unwrap().items;
+        assert_eq!(history.len(), 102, "{}", t.name);
+        let at_1050: Vec<f64> = history.iter().filter(|m| m.timestamp == 1050).map(|m| m.value).collect();
+        assert_eq!(at_1050, [-1.0, 50.0], "{}: ordered by value within a timestamp", t.name);
+        assert_eq!(history.last().map(|m| m.value), Some(7.0), "{}", t.name);
+        let latest = s.get_run(&run).await.unwrap().data.metrics;
+        assert_eq!((latest[0].timestamp, latest[0].value), (2000, 7.0), "{}", t.name);
+    }
+}
+
+/// A store made when history was a row per value keeps it: the rows of the old `metrics` table
+/// are packed into chunks when the server starts, and the table dropped.
+#[tokio::test]
+async fn history_stored_a_row_per_value_is_packed_into_chunks_at_start() {
+    for t in db::both().await {
+        let s = &t.store;
+        let run = s.create_run(new_run("0", "old", 1)).await.unwrap().info.run_id;
+        let other = s.create_run(new_run("0", "other", 2)).await.unwrap().info.run_id;
+        sqlx::raw_sql(
+            "CREATE TABLE metrics (run_uuid TEXT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL, \
+             timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan BIGINT NOT NULL DEFAULT 0, \
+             PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan))",
+        )
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let mut rows: Vec<(&str, i64, i64, f64, i64)> =
+            (0..150).map(|i| (run.as_str(), i, 10 + i, i as f64 / 3.0, 0)).collect();
+        rows.push((run.as_str(), 150, 500, 0.0, 1));
+        rows.push((run.as_str(), 151, 501, f64::MAX, 0));
+        rows.push((other.as_str(), 7, 9, 2.5, 0));
+        for (owner, step, timestamp, value, is_nan) in &rows {
+            sqlx::query("INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ($1, 'loss', $2, $3, $4, $5)")
+                .bind(*owner)
+                .bind(*step)
+                .bind(*timestamp)
+                .bind(*value)
+                .bind(*is_nan)
+                .execute(s.pool())
+                .await
+                .unwrap();
+        }
+        for _ in 0..2 {
+            // Opened twice: the second start finds nothing left to pack.
+            let reopened = SqlStore::connect(&t.uri, "mlflow-artifacts:").await.unwrap();
+            let history = reopened.get_metric_history(&run, "loss", None, 0).await.unwrap().items;
+            assert_eq!(history.len(), 152, "{}", t.name);
+            for (m, (_, step, timestamp, value, _)) in history.iter().zip(&rows).take(150) {
+                assert_eq!(
+                    (m.step, m.timestamp, m.value.to_bits()),
+                    (*step, *timestamp, value.to_bits()),
+                    "{}",
+                    t.name
+                );
+            }
+            assert!(history[150].value.is_nan(), "{}", t.name);
+            assert_eq!(history[151].value, f64::MAX, "{}", t.name);
+            let theirs = reopened.get_metric_history(&other, "loss", None, 0).await.unwrap().items;
+            assert_eq!((theirs.len(), theirs[0].value), (1, 2.5), "{}", t.name);
+            let gone = sqlx::query("SELECT 1 FROM metrics").fetch_all(reopened.pool()).await;
+            assert!(gone.is_err(), "{}: the old table must be dropped", t.name);
+        }
+    }
+}
+
 /// SQLite's write-ahead log goes back into the database file a moment after writes, never
 /// inside a commit, where it made every fifteenth log-batch wait for a thousand page writes.
 #[tokio::test]
@@ -228,7 +365,8 @@ async fn sqlite_copies_its_log_back_after_writes_not_inside_them() {
         store.log_batch(&run, &metrics, &[], &[]).await.unwrap();
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::metadata(&file).unwrap().len() < before + 1_000_000 {
+    // 20,000 values of 24 bytes each, packed.
+    while std::fs::metadata(&file).unwrap().len() < before + 480_000 {
         assert!(std::time::Instant::now() < deadline, "20,000 metrics never reached the database file");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

@@ -1,18 +1,30 @@
 //! Metric history: paged per run, sampled across runs.
 
 use super::SqlStore;
-use super::rows::MetricRow;
-use crate::store::{MetricStore, Page, Sql, StoreResult};
+use super::metric_chunks::{self, Entry};
+use crate::store::{MetricStore, Page, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{Metric, MetricWithRunId};
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-const HISTORY_COLUMNS: &str = "run_uuid AS owner, key, value, timestamp, step, is_nan";
-
-fn with_run_id(row: MetricRow) -> MetricWithRunId {
-    let run_id = row.owner.clone();
-    let m = row.into_metric();
+fn with_run_id(run_id: String, key: &str, e: Entry) -> MetricWithRunId {
+    let m = e.into_metric(key.to_owned());
     MetricWithRunId { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, run_id }
+}
+
+/// Values compare as MLflow's SQL store orders its `value` column, where NaN is stored as 0.
+fn value_order(a: f64, b: f64) -> Ordering {
+    let stored = |v: f64| if v.is_nan() { 0.0 } else { v };
+    stored(a).total_cmp(&stored(b))
+}
+
+fn by_time(a: &Entry, b: &Entry) -> Ordering {
+    (a.timestamp, a.step).cmp(&(b.timestamp, b.step)).then_with(|| value_order(a.value, b.value))
+}
+
+fn by_step(a: &Entry, b: &Entry) -> Ordering {
+    (a.step, a.timestamp).cmp(&(b.step, b.timestamp)).then_with(|| value_order(a.value, b.value))
 }
 
 /// Steps kept when a run has more distinct steps than asked for: evenly spaced, always with
@@ -38,20 +50,14 @@ impl MetricStore for SqlStore {
         offset: usize,
     ) -> StoreResult<Page<Metric>> {
         let mut conn = self.pool.acquire().await?;
-        let mut sql = Sql::for_conn(&conn, format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = "));
-        sql.bind(run_id).push(" AND key = ").bind(key).push(" ORDER BY timestamp, step, value");
-        if let Some(max) = max_results {
-            sql.push(" LIMIT ").bind(max as i64 + 1).push(" OFFSET ").bind(offset as i64);
-        }
-        let mut rows = sql.query_as::<MetricRow>().fetch_all(&mut *conn).await?;
-        let next_offset = match max_results {
-            Some(max) if rows.len() > max => {
-                rows.truncate(max);
-                Some(offset + max)
-            }
-            _ => None,
-        };
-        Ok(Page { items: rows.into_iter().map(MetricRow::into_metric).collect(), next_offset })
+        let mut entries: Vec<Entry> =
+            metric_chunks::read(&mut conn, &[run_id], key, None).await?.into_iter().map(|(_, e)| e).collect();
+        entries.sort_unstable_by(by_time);
+        let total = entries.len();
+        let end = max_results.map_or(total, |max| offset.saturating_add(max).min(total));
+        let next_offset = (end < total).then_some(end);
+        let items = entries.into_iter().take(end).skip(offset).map(|e| e.into_metric(key.to_owned())).collect();
+        Ok(Page { items, next_offset })
     }
 
     async fn get_metric_history_bulk_interval(
@@ -64,16 +70,18 @@ impl MetricStore for SqlStore {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::new();
         for run_id in run_ids {
-            let mut sql = Sql::for_conn(&conn, format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE run_uuid = "));
-            sql.bind(run_id.as_str()).push(" AND key = ").bind(key);
-            if let Some((start, end)) = steps {
-                sql.push(" AND step >= ").bind(start).push(" AND step <= ").bind(end);
-            }
-            sql.push(" ORDER BY step, timestamp, value");
-            let rows = sql.query_as::<MetricRow>().fetch_all(&mut *conn).await?;
-            let distinct: Vec<i64> = rows.iter().map(|r| r.step).collect::<BTreeSet<_>>().into_iter().collect();
+            let mut entries: Vec<Entry> = metric_chunks::read(&mut conn, &[run_id.as_str()], key, steps)
+                .await?
+                .into_iter()
+                .map(|(_, e)| e)
+                .filter(|e| steps.is_none_or(|(start, end)| (start..=end).contains(&e.step)))
+                .collect();
+            entries.sort_unstable_by(by_step);
+            let distinct: Vec<i64> = entries.iter().map(|e| e.step).collect::<BTreeSet<_>>().into_iter().collect();
             let keep = sample_steps(&distinct, max_results);
-            out.extend(rows.into_iter().filter(|r| keep.contains(&r.step)).map(with_run_id));
+            out.extend(
+                entries.into_iter().filter(|e| keep.contains(&e.step)).map(|e| with_run_id(run_id.clone(), key, e)),
+            );
         }
         Ok(out)
     }
@@ -87,12 +95,10 @@ impl MetricStore for SqlStore {
         let mut sorted: Vec<&str> = run_ids.iter().map(String::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut sql = self.sql(format!("SELECT {HISTORY_COLUMNS} FROM metrics WHERE key = "));
-        sql.bind(key).push(" AND run_uuid IN (").bind_list(sorted).push(")");
-        sql.push(" ORDER BY run_uuid, timestamp, step, value LIMIT ").bind(max_results as i64);
         let mut conn = self.pool.acquire().await?;
-        let rows = sql.query_as::<MetricRow>().fetch_all(&mut *conn).await?;
-        Ok(rows.into_iter().map(with_run_id).collect())
+        let mut values = metric_chunks::read(&mut conn, &sorted, key, None).await?;
+        values.sort_unstable_by(|(run_a, a), (run_b, b)| run_a.cmp(run_b).then_with(|| by_time(a, b)));
+        Ok(values.into_iter().take(max_results).map(|(run_id, e)| with_run_id(run_id, key, e)).collect())
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod experiments;
 mod logged_models;
+mod metric_chunks;
 mod metrics;
 mod model_registry;
 mod pg_array;
@@ -90,6 +91,7 @@ impl SqlStore {
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Backend(e.into()))?;
+        metric_chunks::adopt_row_per_value_history(&pool, backend).await?;
         let sqlite_writes = match (backend, memory) {
             (Backend::Sqlite, false) => {
                 // Every write goes through one connection that lives as long as the store: its

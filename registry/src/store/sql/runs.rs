@@ -1,7 +1,7 @@
 //! Runs, and what is logged to them: params, tags, metrics, inputs and outputs.
 
 use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
-use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis, pg_array};
+use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, metric_chunks, now_millis, pg_array};
 use crate::search::RunOrder;
 use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -10,7 +10,7 @@ use pitwall_openapi::{
     RunOutputs,
 };
 use sqlx::{AnyConnection, FromRow};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, FromRow)]
 struct DatasetInputRow {
@@ -31,13 +31,6 @@ struct ModelOutputRow {
     step: i64,
 }
 
-/// What a metric insert does with a metric the run already has (MLflow stores it once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Duplicates {
-    Fail,
-    Skip,
-}
-
 /// How a latest value moves forward: by step, then timestamp, then value.
 macro_rules! move_latest_forward {
     () => {
@@ -50,41 +43,19 @@ macro_rules! move_latest_forward {
     };
 }
 
-/// A batch of metrics alone (what a training loop logs) on PostgreSQL, as one statement: the
-/// run's lifecycle stage is read, the history appended and the latest values moved together,
-/// one round trip where a transaction takes five. It answers the run's stage, or no row for an
-/// unknown run, and writes nothing unless the run is active.
-macro_rules! log_metrics_statement {
-    ($history_conflict:literal) => {
-        concat!(
-            "WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = $1), \
-             history AS (INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) \
-               SELECT $1, key, step, timestamp, value, is_nan \
-               FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[]) \
-                 AS m(key, step, timestamp, value, is_nan) \
-               WHERE (SELECT lifecycle_stage FROM run) = 'active'",
-            $history_conflict,
-            "), latest AS (INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) \
-               SELECT $1, key, step, timestamp, value, is_nan \
-               FROM UNNEST($7::text[], $8::bigint[], $9::bigint[], $10::float8[], $11::bigint[]) \
-                 AS l(key, step, timestamp, value, is_nan) \
-               WHERE (SELECT lifecycle_stage FROM run) = 'active'",
-            move_latest_forward!(),
-            ") SELECT lifecycle_stage FROM run"
-        )
-    };
-}
-const LOG_METRICS: &str = log_metrics_statement!("");
-const LOG_METRICS_SKIPPING: &str = log_metrics_statement!(" ON CONFLICT DO NOTHING");
-
-/// PostgreSQL's metric insert: one statement of six binds for any number of rows.
-const INSERT_METRICS_UNNEST: &str = "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) \
-     SELECT $1, key, step, timestamp, value, is_nan \
-     FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[]) AS m(key, step, timestamp, value, is_nan)";
-const INSERT_METRICS_UNNEST_SKIPPING: &str = "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) \
-     SELECT $1, key, step, timestamp, value, is_nan \
-     FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[]) AS m(key, step, timestamp, value, is_nan) \
-     ON CONFLICT DO NOTHING";
+/// PostgreSQL's upsert of a batch's latest values: constant text over five array binds, planned
+/// once per connection where a `VALUES` list is planned on every call. It reads the run's stage
+/// too, answering it (no row for an unknown run), and writes only to an active run.
+const UPSERT_LATEST_PG: &str = concat!(
+    "WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = $1), \
+     latest AS (INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) \
+       SELECT $1, key, step, timestamp, value, is_nan \
+       FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[]) \
+         AS l(key, step, timestamp, value, is_nan) \
+       WHERE (SELECT lifecycle_stage FROM run) = 'active'",
+    move_latest_forward!(),
+    ") SELECT lifecycle_stage FROM run"
+);
 
 impl SqlStore {
     /// One page of run rows in `order`, plus one row more when a next page exists.
@@ -243,159 +214,85 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn log_batch_once(
-        &self,
-        run_id: &str,
-        metrics: &[Metric],
-        params: &[KeyValue],
-        tags: &[KeyValue],
-        duplicates: Duplicates,
-    ) -> StoreResult<()> {
-        let mut w = self.begin_write().await?;
-        let run = Self::active_run_row(&mut w.tx, run_id).await?;
-        Self::insert_params(&mut w.tx, run_id, params).await?;
-        Self::insert_metrics(&mut w.tx, run_id, metrics, duplicates).await?;
-        Self::insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
-        if !tags.is_empty() {
-            Self::upsert_tags(&mut w.tx, run_id, tags).await?;
-        }
-        w.tx.commit().await?;
-        Ok(())
-    }
-
     async fn insert_params(conn: &mut AnyConnection, run_id: &str, params: &[KeyValue]) -> StoreResult<()> {
         if params.is_empty() {
             return Ok(());
         }
         // A param may be logged again with the same value; a different value is an error.
-        let mut existing = Sql::for_conn(conn, "SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
-        existing.bind(run_id).push(" AND key IN (").bind_list(params.iter().map(|p| p.key.as_str())).push(")");
-        let old: HashMap<String, String> = existing
-            .query_as::<KeyValueRow>()
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.key, r.value))
-            .collect();
-        let changed: Vec<ParamChange> = params
-            .iter()
-            .filter_map(|p| {
-                old.get(&p.key).filter(|v| **v != p.value).map(|v| ParamChange {
-                    key: p.key.clone(),
-                    old_value: v.clone(),
-                    new_value: p.value.clone(),
-                })
-            })
-            .collect();
-        if !changed.is_empty() {
-            return Err(StoreError::ParamsChanged { run_id: run_id.to_owned(), changes: changed });
-        }
+        let old = Self::stored_params(conn, run_id, params.iter().map(|p| p.key.as_str())).await?;
+        refuse_changed_params(run_id, params, &old)?;
         let new: Vec<&KeyValue> = params.iter().filter(|p| !old.contains_key(&p.key)).collect();
+        let mut raced = Vec::new();
         for chunk in new.chunks(MAX_BINDS_PER_STATEMENT / 3) {
             let mut sql = Sql::for_conn(conn, "INSERT INTO params (run_uuid, key, value) VALUES ");
             for (i, p) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(run_id).push(", ").bind(p.key.as_str()).push(", ").bind(p.value.as_str()).push(")");
             }
-            // A concurrent writer may have logged the same param meanwhile; its value is checked above
-            // on the next attempt, and an equal value is not an error.
-            sql.push(" ON CONFLICT (run_uuid, key) DO NOTHING");
-            sql.query().execute(&mut *conn).await?;
+            sql.push(" ON CONFLICT (run_uuid, key) DO NOTHING RETURNING key");
+            let inserted: HashSet<String> =
+                sql.query_as::<(String,)>().fetch_all(&mut *conn).await?.into_iter().map(|(key,)| key).collect();
+            raced.extend(chunk.iter().filter(|p| !inserted.contains(&p.key)).copied());
+        }
+        if !raced.is_empty() {
+            // A concurrent writer stored these keys after they were read: the insert waited for
+            // it to commit, so its values can be read now and held to the same rule.
+            let theirs = Self::stored_params(conn, run_id, raced.iter().map(|p| p.key.as_str())).await?;
+            refuse_changed_params(run_id, params, &theirs)?;
         }
         Ok(())
     }
 
-    /// Appends `metrics` to the run's history and moves its latest values forward. With
-    /// `Duplicates::Fail`, PostgreSQL inserts without a conflict clause, which costs it a third
-    /// less; a metric already stored then fails the statement and the caller retries the whole
-    /// transaction with `Duplicates::Skip`.
-    async fn insert_metrics(
+    async fn stored_params<'a>(
         conn: &mut AnyConnection,
         run_id: &str,
-        metrics: &[Metric],
-        duplicates: Duplicates,
-    ) -> StoreResult<()> {
+        keys: impl IntoIterator<Item = &'a str>,
+    ) -> StoreResult<HashMap<String, String>> {
+        let mut sql = Sql::for_conn(conn, "SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
+        sql.bind(run_id).push(" AND key IN (").bind_list(keys).push(")");
+        let rows = sql.query_as::<KeyValueRow>().fetch_all(&mut *conn).await?;
+        Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
+    }
+
+    /// Moves the run's latest values forward and appends `metrics` to its history. The latest
+    /// values go first: their upsert locks each key's row on PostgreSQL, which the history's
+    /// check for values already stored relies on (see [`metric_chunks::append`]). On PostgreSQL
+    /// the upsert also checks that the run exists and is active.
+    async fn insert_metrics(conn: &mut AnyConnection, run_id: &str, metrics: &[Metric]) -> StoreResult<()> {
         if metrics.is_empty() {
             return Ok(());
         }
-        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            // SQLite pays nothing for the conflict clause, and binds are cheap for it.
-            for chunk in metrics.chunks(MAX_BINDS_PER_STATEMENT / 6) {
-                let mut sql =
-                    Sql::for_conn(conn, "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
-                for (i, m) in chunk.iter().enumerate() {
-                    let (value, is_nan) = stored_value(m.value);
+        let latest = latest_per_key(metrics);
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            let mut upsert = sqlx::query_scalar(UPSERT_LATEST_PG).bind(run_id);
+            for array in [
+                pg_array::text(latest.iter().map(|(key, _)| *key)),
+                pg_array::ints(latest.iter().map(|(_, l)| l.step)),
+                pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)),
+                pg_array::floats(latest.iter().map(|(_, l)| l.value)),
+                pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)),
+            ] {
+                upsert = upsert.bind(array);
+            }
+            let stage: Option<String> = upsert.fetch_optional(&mut *conn).await?;
+            must_be_active(run_id, &stage.ok_or_else(|| run_not_found(run_id))?)?;
+        } else {
+            for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
+                let mut sql = Sql::for_conn(
+                    conn,
+                    "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ",
+                );
+                for (i, (key, l)) in chunk.iter().enumerate() {
                     sql.push(if i == 0 { "(" } else { ", (" });
-                    sql.bind(run_id).push(", ").bind(m.key.as_str()).push(", ").bind(m.step);
-                    sql.push(", ").bind(m.timestamp).push(", ").bind(value).push(", ").bind(is_nan).push(")");
+                    sql.bind(run_id).push(", ").bind(*key).push(", ").bind(l.step);
+                    sql.push(", ").bind(l.timestamp).push(", ").bind(l.value).push(", ").bind(l.is_nan).push(")");
                 }
-                sql.push(" ON CONFLICT DO NOTHING");
+                sql.push(move_latest_forward!());
                 sql.query().execute(&mut *conn).await?;
             }
-        } else {
-            let statement = match duplicates {
-                Duplicates::Fail => INSERT_METRICS_UNNEST,
-                Duplicates::Skip => INSERT_METRICS_UNNEST_SKIPPING,
-            };
-            let mut insert = sqlx::query(statement).bind(run_id);
-            for array in history_arrays(metrics) {
-                insert = insert.bind(array);
-            }
-            insert.execute(&mut *conn).await?;
         }
-        let latest = latest_per_key(metrics);
-        for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
-            let mut sql = Sql::for_conn(
-                conn,
-                "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ",
-            );
-            for (i, (key, l)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind(run_id).push(", ").bind(*key).push(", ").bind(l.step);
-                sql.push(", ").bind(l.timestamp).push(", ").bind(l.value).push(", ").bind(l.is_nan).push(")");
-            }
-            sql.push(move_latest_forward!());
-            sql.query().execute(&mut *conn).await?;
-        }
-        Ok(())
+        metric_chunks::append(conn, run_id, metrics).await
     }
-}
-
-impl SqlStore {
-    /// A metrics-only batch on PostgreSQL, in one statement (see [`LOG_METRICS`]).
-    async fn log_metrics_pg(&self, run_id: &str, metrics: &[Metric], duplicates: Duplicates) -> StoreResult<()> {
-        let statement = match duplicates {
-            Duplicates::Fail => LOG_METRICS,
-            Duplicates::Skip => LOG_METRICS_SKIPPING,
-        };
-        let latest = latest_per_key(metrics);
-        let latest_arrays = [
-            pg_array::text(latest.iter().map(|(key, _)| *key)),
-            pg_array::ints(latest.iter().map(|(_, l)| l.step)),
-            pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)),
-            pg_array::floats(latest.iter().map(|(_, l)| l.value)),
-            pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)),
-        ];
-        let mut log = sqlx::query_scalar(statement).bind(run_id);
-        for array in history_arrays(metrics).into_iter().chain(latest_arrays) {
-            log = log.bind(array);
-        }
-        let stage: Option<String> = log.fetch_optional(&self.pool).await?;
-        must_be_active(run_id, &stage.ok_or_else(|| run_not_found(run_id))?)
-    }
-}
-
-/// A batch's metrics as the five PostgreSQL arrays its history rows are unnested from: key,
-/// step, timestamp, value and is_nan.
-fn history_arrays(metrics: &[Metric]) -> [String; 5] {
-    let stored: Vec<(f64, i64)> = metrics.iter().map(|m| stored_value(m.value)).collect();
-    [
-        pg_array::text(metrics.iter().map(|m| m.key.as_str())),
-        pg_array::ints(metrics.iter().map(|m| m.step)),
-        pg_array::ints(metrics.iter().map(|m| m.timestamp)),
-        pg_array::floats(stored.iter().map(|s| s.0)),
-        pg_array::ints(stored.iter().map(|s| s.1)),
-    ]
 }
 
 fn run_not_found(run_id: &str) -> StoreError {
@@ -423,6 +320,21 @@ struct Latest {
 
 /// The newest value per key by (step, timestamp, value), computed here so that one statement
 /// never touches a row twice; keys sorted, so that concurrent writers lock alike.
+/// MLflow's rule for params: one value per key and run, for good.
+fn refuse_changed_params(run_id: &str, params: &[KeyValue], stored: &HashMap<String, String>) -> StoreResult<()> {
+    let changes: Vec<ParamChange> = params
+        .iter()
+        .filter_map(|p| {
+            stored.get(&p.key).filter(|v| **v != p.value).map(|v| ParamChange {
+                key: p.key.clone(),
+                old_value: v.clone(),
+                new_value: p.value.clone(),
+            })
+        })
+        .collect();
+    if changes.is_empty() { Ok(()) } else { Err(StoreError::ParamsChanged { run_id: run_id.to_owned(), changes }) }
+}
+
 fn latest_per_key(metrics: &[Metric]) -> Vec<(&str, Latest)> {
     let mut latest: BTreeMap<&str, Latest> = BTreeMap::new();
     for m in metrics {
@@ -532,23 +444,26 @@ impl RunStore for SqlStore {
         params: &[KeyValue],
         tags: &[KeyValue],
     ) -> StoreResult<()> {
-        let metrics_alone = params.is_empty()
+        let mut w = self.begin_write().await?;
+        // What a training loop logs, metrics alone, has PostgreSQL read the run's stage in the
+        // statement that moves its latest values: one round trip less.
+        let metrics_alone = !metrics.is_empty()
+            && params.is_empty()
             && tags.is_empty()
             && metrics.iter().all(|m| m.model_id.as_deref().is_none_or(str::is_empty));
-        if self.backend() == Backend::Postgres && metrics_alone {
-            return match self.log_metrics_pg(run_id, metrics, Duplicates::Fail).await {
-                Err(StoreError::Backend(e)) if is_unique_violation(&e) => {
-                    self.log_metrics_pg(run_id, metrics, Duplicates::Skip).await
-                }
-                other => other,
-            };
-        }
-        match self.log_batch_once(run_id, metrics, params, tags, Duplicates::Fail).await {
-            Err(StoreError::Backend(e)) if is_unique_violation(&e) => {
-                self.log_batch_once(run_id, metrics, params, tags, Duplicates::Skip).await
+        if metrics_alone && self.backend() == Backend::Postgres {
+            Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        } else {
+            let run = Self::active_run_row(&mut w.tx, run_id).await?;
+            Self::insert_params(&mut w.tx, run_id, params).await?;
+            Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+            Self::insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
+            if !tags.is_empty() {
+                Self::upsert_tags(&mut w.tx, run_id, tags).await?;
             }
-            other => other,
         }
+        w.tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_tag(&self, run_id: &str, key: &str) -> StoreResult<()> {
