@@ -74,7 +74,9 @@ impl SqlStore {
         crate::search::runs_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
         order.push_order_by(&mut sql);
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
-        Ok(sql.query_as::<RunRow>().fetch_all(&mut *conn).await?)
+        // Planned for its values every time: a plan cached for any values guesses what a filter
+        // keeps, and PostgreSQL's guess had it sort a whole experiment for one page.
+        Ok(sql.query_as::<RunRow>().persistent(false).fetch_all(&mut *conn).await?)
     }
 
     async fn run_row(conn: &mut AnyConnection, run_id: &str) -> StoreResult<RunRow> {
