@@ -118,21 +118,13 @@ struct Span {
 }
 
 impl Span {
+    fn at(e: &Entry) -> Span {
+        Span { min_step: e.step, max_step: e.step, min_timestamp: e.timestamp, max_timestamp: e.timestamp }
+    }
+
     /// The span of some entries; `None` for none.
     fn of(entries: &[Entry]) -> Option<Span> {
-        let first = entries.first()?;
-        let start = Span {
-            min_step: first.step,
-            max_step: first.step,
-            min_timestamp: first.timestamp,
-            max_timestamp: first.timestamp,
-        };
-        Some(entries.iter().fold(start, |s, e| Span {
-            min_step: s.min_step.min(e.step),
-            max_step: s.max_step.max(e.step),
-            min_timestamp: s.min_timestamp.min(e.timestamp),
-            max_timestamp: s.max_timestamp.max(e.timestamp),
-        }))
+        entries.iter().map(Span::at).reduce(Span::union)
     }
 
     /// The smallest span holding both.
@@ -327,14 +319,15 @@ async fn insert_unstored_values(conn: &mut AnyConnection, run_id: &str, chunks: 
     Ok(())
 }
 
-/// The stored values of `key` for each of `run_ids` whose step range meets `steps`, unordered.
+/// The stored values of `key` of each of `run_ids` that has any, in chunks whose step range
+/// meets `steps`; unordered within a run.
 pub(super) async fn read(
     conn: &mut AnyConnection,
     run_ids: &[&str],
     key: &str,
     steps: Option<(i64, i64)>,
-) -> StoreResult<Vec<(String, Entry)>> {
-    let mut out = Vec::new();
+) -> StoreResult<BTreeMap<String, Vec<Entry>>> {
+    let mut out: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for some in run_ids.chunks(MAX_BINDS_PER_STATEMENT - 3) {
         let mut sql = Sql::for_conn(conn, "SELECT run_uuid, data FROM metric_chunks WHERE key = ");
         sql.bind(key).push(" AND run_uuid IN (").bind_list(some.iter().copied()).push(")");
@@ -342,8 +335,7 @@ pub(super) async fn read(
             sql.push(" AND max_step >= ").bind(start).push(" AND min_step <= ").bind(end);
         }
         for row in sql.query_as::<ChunkRow>().fetch_all(&mut *conn).await? {
-            let entries = decode(&row.data)?;
-            out.extend(entries.into_iter().map(|e| (row.run_uuid.clone(), e)));
+            out.entry(row.run_uuid).or_default().extend(decode(&row.data)?);
         }
     }
     Ok(out)

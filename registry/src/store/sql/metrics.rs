@@ -50,8 +50,8 @@ impl MetricStore for SqlStore {
         offset: usize,
     ) -> StoreResult<Page<Metric>> {
         let mut conn = self.pool.acquire().await?;
-        let mut entries: Vec<Entry> =
-            metric_chunks::read(&mut conn, &[run_id], key, None).await?.into_iter().map(|(_, e)| e).collect();
+        let mut entries =
+            metric_chunks::read(&mut conn, &[run_id], key, None).await?.remove(run_id).unwrap_or_default();
         entries.sort_unstable_by(by_time);
         let total = entries.len();
         let end = max_results.map_or(total, |max| offset.saturating_add(max).min(total));
@@ -68,14 +68,12 @@ impl MetricStore for SqlStore {
         max_results: usize,
     ) -> StoreResult<Vec<MetricWithRunId>> {
         let mut conn = self.pool.acquire().await?;
+        let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
+        let mut stored = metric_chunks::read(&mut conn, &ids, key, steps).await?;
         let mut out = Vec::new();
         for run_id in run_ids {
-            let mut entries: Vec<Entry> = metric_chunks::read(&mut conn, &[run_id.as_str()], key, steps)
-                .await?
-                .into_iter()
-                .map(|(_, e)| e)
-                .filter(|e| steps.is_none_or(|(start, end)| (start..=end).contains(&e.step)))
-                .collect();
+            let mut entries = stored.remove(run_id).unwrap_or_default();
+            entries.retain(|e| steps.is_none_or(|(start, end)| (start..=end).contains(&e.step)));
             entries.sort_unstable_by(by_step);
             let distinct: Vec<i64> = entries.iter().map(|e| e.step).collect::<BTreeSet<_>>().into_iter().collect();
             let keep = sample_steps(&distinct, max_results);
@@ -92,13 +90,20 @@ impl MetricStore for SqlStore {
         key: &str,
         max_results: usize,
     ) -> StoreResult<Vec<MetricWithRunId>> {
-        let mut sorted: Vec<&str> = run_ids.iter().map(String::as_str).collect();
-        sorted.sort_unstable();
-        sorted.dedup();
+        let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
         let mut conn = self.pool.acquire().await?;
-        let mut values = metric_chunks::read(&mut conn, &sorted, key, None).await?;
-        values.sort_unstable_by(|(run_a, a), (run_b, b)| run_a.cmp(run_b).then_with(|| by_time(a, b)));
-        Ok(values.into_iter().take(max_results).map(|(run_id, e)| with_run_id(run_id, key, e)).collect())
+        let stored = metric_chunks::read(&mut conn, &ids, key, None).await?;
+        let mut out = Vec::new();
+        // Runs in id order (the map's), each run's values by time.
+        for (run_id, mut entries) in stored {
+            if out.len() >= max_results {
+                break;
+            }
+            entries.sort_unstable_by(by_time);
+            let room = max_results - out.len();
+            out.extend(entries.into_iter().take(room).map(|e| with_run_id(run_id.clone(), key, e)));
+        }
+        Ok(out)
     }
 }
 

@@ -447,22 +447,24 @@ impl RunStore for SqlStore {
         tags: &[KeyValue],
     ) -> StoreResult<()> {
         let mut w = self.begin_write().await?;
-        // What a training loop logs, metrics alone, has PostgreSQL read the run's stage in the
-        // statement that moves its latest values: one round trip less.
+        // What a training loop logs, metrics alone, needs no read of the run on PostgreSQL: the
+        // statement that moves its latest values reads the run's stage. One round trip less.
         let metrics_alone = !metrics.is_empty()
             && params.is_empty()
             && tags.is_empty()
             && metrics.iter().all(|m| m.model_id.as_deref().is_none_or(str::is_empty));
-        if metrics_alone && self.backend() == Backend::Postgres {
-            Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        let run = if metrics_alone && self.backend() == Backend::Postgres {
+            None
         } else {
-            let run = Self::active_run_row(&mut w.tx, run_id).await?;
-            Self::insert_params(&mut w.tx, run_id, params).await?;
-            Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+            Some(Self::active_run_row(&mut w.tx, run_id).await?)
+        };
+        Self::insert_params(&mut w.tx, run_id, params).await?;
+        Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        if let Some(run) = &run {
             Self::insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
-            if !tags.is_empty() {
-                Self::upsert_tags(&mut w.tx, run_id, tags).await?;
-            }
+        }
+        if !tags.is_empty() {
+            Self::upsert_tags(&mut w.tx, run_id, tags).await?;
         }
         w.tx.commit().await?;
         Ok(())
