@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# THE test command: Rust unit and integration tests on SQLite and PostgreSQL, then the
-# cross-language compatibility suite (the real mlflow client against `pitwall server`).
+# THE test command: the house rules (fmt, clippy, workspace dependencies), Rust unit and
+# integration tests on SQLite and PostgreSQL, then the cross-language compatibility suite (the
+# real mlflow client against `pitwall server`).
 #   CARGO_TARGET_DIR   default ~/.cache/pitwall/target
 #   PITWALL_VENV       default ~/.cache/pitwall/venv
 #   PITWALL_TEST_PG_URL default postgresql://postgres@127.0.0.1:5432/postgres
@@ -31,6 +32,9 @@ step "Python venv"
 
 step "cargo build --workspace --tests"
 cargo build --workspace --tests
+
+step "house rules (scripts/lint.sh)"
+"$root/scripts/lint.sh"
 
 step "cargo test --workspace"
 cargo test --workspace
