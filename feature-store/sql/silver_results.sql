@@ -1,8 +1,9 @@
 -- silver f1/results: one row per driver per session (Race, Qualifying, Sprint).
 --
 -- Input: bronze_results (bronze f1/results).
--- Race rows of drivers who did not take part (DNQ, DNPQ, EX, DNP) are left out; nrPosition is
--- the row's order in its source file, so it keeps the file's numbering.
+-- Race rows of drivers who did not take part (DNQ, DNPQ, EX, DNP) are left out; nrPosition
+-- numbers the rows kept in each session 1..N in their file's order, with no gaps (the filter
+-- applies before the window, so a left-out row above a driver does not push him down).
 SELECT
     concat(CAST("raceDate" AS VARCHAR), '-', "circuitPlaceName", '-', "sessionType") AS "idSession",
     "sessionType" AS "descSession",
@@ -14,7 +15,7 @@ SELECT
     "driverFullName" AS "descDriverFullName",
     "constructorId" AS "idTeam",
     "constructorName" AS "descTeamName",
-    "rowIndex" AS "nrPosition",
+    CAST(ROW_NUMBER() OVER (PARTITION BY "sessionKey" ORDER BY "rowIndex") AS INT) AS "nrPosition",
     CASE WHEN "position" ~ '^[0-9]+$' THEN CAST("position" AS INT) END AS "nrClassifiedPosition",
     CASE
         WHEN "sessionType" = 'Qualifying' THEN CAST(NULL AS INT)

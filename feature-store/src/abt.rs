@@ -1,4 +1,5 @@
-//! analytics `f1/abt_churn`, rebuilt when fs_drivers or silver results have a new version.
+//! analytics `f1/abt_churn`, rebuilt when fs_drivers or silver results have a new version
+//! or its SQL changes.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -17,6 +18,7 @@ pub(crate) async fn build(loc: &LakeLocation) -> Result<StepReport> {
     let inputs = HashMap::from([
         (FS_DRIVERS.to_string(), delta::version_of(Some(&fs))),
         (SILVER_RESULTS.to_string(), delta::version_of(Some(&silver))),
+        sql::ABT_CHURN.input(),
     ]);
     if is_current(loc, ABT_CHURN, &inputs).await? {
         return Ok(StepReport { table: ABT_CHURN, outcome: Outcome::Unchanged, elapsed: started.elapsed() });

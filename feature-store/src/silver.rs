@@ -1,4 +1,5 @@
-//! silver `f1/results` and `f1/sessions`, rebuilt whenever bronze has a new version.
+//! silver `f1/results` and `f1/sessions`, rebuilt whenever bronze has a new version or their SQL
+//! changes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +18,11 @@ use crate::sql;
 pub(crate) async fn build(loc: &LakeLocation) -> Result<Vec<StepReport>> {
     let started = Instant::now();
     let bronze = require(loc, BRONZE_RESULTS).await?;
-    let inputs = HashMap::from([(BRONZE_RESULTS.to_string(), delta::version_of(Some(&bronze)))]);
+    let inputs = HashMap::from([
+        (BRONZE_RESULTS.to_string(), delta::version_of(Some(&bronze))),
+        sql::SILVER_RESULTS.input(),
+        sql::SILVER_SESSIONS.input(),
+    ]);
     if is_current(loc, SILVER_RESULTS, &inputs).await? && is_current(loc, SILVER_SESSIONS, &inputs).await? {
         return Ok([SILVER_RESULTS, SILVER_SESSIONS]
             .map(|table| StepReport { table, outcome: Outcome::Unchanged, elapsed: started.elapsed() })

@@ -6,6 +6,7 @@ use deltalake::arrow::array::RecordBatch;
 use deltalake::datafusion::dataframe::DataFrame;
 use deltalake::datafusion::execution::config::SessionConfig;
 use deltalake::datafusion::prelude::SessionContext;
+use sha2::{Digest, Sha256};
 
 use crate::error::{LakeError, Result};
 
@@ -36,6 +37,16 @@ pub(crate) fn session() -> SessionContext {
 }
 
 impl Transformation {
+    /// The key and value a table built by this transformation records beside its input
+    /// versions: the value changes whenever the SQL text does, so an edited transformation
+    /// rebuilds its table at the next build, with no `--full` needed.
+    pub(crate) fn input(&self) -> (String, i64) {
+        let digest = Sha256::digest(self.sql.as_bytes());
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&digest[..8]);
+        (format!("sql/{}", self.name), i64::from_be_bytes(head) & i64::MAX)
+    }
+
     /// Plans the transformation against the tables registered in `ctx`.
     pub(crate) async fn plan(&self, ctx: &SessionContext) -> Result<DataFrame> {
         ctx.sql(self.sql).await.map_err(|e| LakeError::query(self.name, e))

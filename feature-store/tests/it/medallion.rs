@@ -121,3 +121,45 @@ async fn silver_results_follow_the_contract() {
     .await;
     assert_eq!(dnf, vec![vec!["0".to_string()]]);
 }
+
+/// In ten races a row left out (DNQ or EX) stands above a driver who took part (DNS or DSQ):
+/// his place counts only the rows kept. Expected places are read off each `race-results.yml`:
+/// the driver's row number less the left-out rows above it.
+#[tokio::test]
+async fn positions_count_only_the_drivers_who_took_part() {
+    let lake = local_lake(full_lake());
+    // (race date, rows kept, [(driver, row in the file, rows left out above it)])
+    let races: [(&str, i64, &[(&str, i64, i64)]); 10] = [
+        ("1962-06-03", 17, &[("ricardo-rodriguez", 22, 5)]),
+        ("1964-05-10", 17, &[("innes-ireland", 20, 3)]),
+        ("1970-09-06", 24, &[("emerson-fittipaldi", 25, 1)]),
+        ("1980-08-31", 25, &[("jochen-mass", 29, 4)]),
+        ("1981-03-29", 25, &[("jean-pierre-jabouille", 30, 5)]),
+        ("1984-03-25", 26, &[("martin-brundle", 26, 1), ("stefan-bellof", 27, 1)]),
+        ("1984-04-29", 26, &[("stefan-bellof", 26, 1), ("martin-brundle", 27, 1)]),
+        ("1984-05-06", 26, &[("stefan-bellof", 27, 2), ("martin-brundle", 28, 2)]),
+        ("1984-06-03", 21, &[("stefan-bellof", 26, 6), ("martin-brundle", 27, 6)]),
+        ("1984-06-24", 26, &[("martin-brundle", 26, 1), ("stefan-bellof", 27, 1)]),
+    ];
+    for (date, kept, drivers) in races {
+        let race = format!(r#""descSession" = 'Race' AND CAST("dtSession" AS VARCHAR) = '{date}'"#);
+        let shape = query(
+            &lake,
+            &format!(
+                r#"SELECT COUNT(*), MIN("nrPosition"), MAX("nrPosition"), COUNT(DISTINCT "nrPosition")
+                   FROM silver_results WHERE {race}"#
+            ),
+        )
+        .await;
+        let n = kept.to_string();
+        assert_eq!(shape, vec![vec![n.clone(), "1".into(), n.clone(), n]], "{date}: places are 1..N");
+        for (driver, row, left_out_above) in drivers {
+            let place = scalar(
+                &lake,
+                &format!(r#"SELECT "nrPosition" FROM silver_results WHERE {race} AND "idDriver" = '{driver}'"#),
+            )
+            .await;
+            assert_eq!(place, (row - left_out_above).to_string(), "{date}: {driver}");
+        }
+    }
+}

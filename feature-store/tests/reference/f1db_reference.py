@@ -57,9 +57,10 @@ def load(f1db, seasons=None):
                 continue
             with open(path) as fh:
                 results = yaml.load(fh, Loader=yaml.CBaseLoader) or []
-            for i, r in enumerate(results, start=1):
-                if session == "Race" and r["position"] in DROPPED:
-                    continue
+            # A session's place counts only the rows kept: a driver who did not take part
+            # does not push those after him down the order.
+            kept = [r for r in results if not (session == "Race" and r["position"] in DROPPED)]
+            for i, r in enumerate(kept, start=1):
                 active.add((r["driverId"], season))
                 if session != "Race":
                     continue
