@@ -4,61 +4,23 @@
 //! Handlers and pages hold an `Arc<dyn TrackingStore>`; every method that writes more than one
 //! row does so in one transaction.
 
+mod error;
 pub mod logged_models;
 pub mod model_registry;
 pub mod query;
 mod sql;
 
+pub use error::{BackendError, ParamChange, StoreError, StoreResult};
 pub use logged_models::{LoggedModelSearch, LoggedModelStore, NewLoggedModel};
 pub use model_registry::{ModelRegistryStore, NewModelVersion, RegistrySearch};
 pub use query::{Bind, Sql};
-pub use sql::SqlStore;
+pub use sql::{Engine, SqlStore};
 
 use async_trait::async_trait;
 use pitwall_openapi::{
     DatasetInput, Experiment, KeyValue, Metric, MetricWithRunId, ModelInput, ModelOutput, Run, RunInfo, RunStatus,
     ViewType,
 };
-
-/// A store failure, converted once into the wire error.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    AlreadyExists(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    InvalidState(String),
-    #[error("{0}")]
-    Conflict(String),
-    /// A write the data cannot take (MLflow answers these with `BAD_REQUEST`).
-    #[error("{0}")]
-    BadRequest(String),
-    /// Params logged again with other values than they have.
-    #[error("Changing param values is not allowed. Params were already logged='[{}]' for run ID='{run_id}'.", changes.iter().map(ParamChange::to_string).collect::<Vec<_>>().join(", "))]
-    ParamsChanged { run_id: String, changes: Vec<ParamChange> },
-    #[error("database error: {0}")]
-    Backend(#[from] sqlx::Error),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// A param whose logged value a request tried to change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamChange {
-    pub key: String,
-    pub old_value: String,
-    pub new_value: String,
-}
-
-impl std::fmt::Display for ParamChange {
-    /// Python's repr of the dict MLflow reports.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{{'key': '{}', 'old_value': '{}', 'new_value': '{}'}}", self.key, self.old_value, self.new_value)
-    }
-}
 
 /// What `runs/create` stores.
 #[derive(Debug, Clone)]

@@ -1,11 +1,13 @@
-//! A small SQL text builder with positional `$n` binds, valid on both backends.
+//! A small SQL text builder with positional binds, valid on both engines.
 //!
 //! SQLite accepts `$n` placeholders as well as PostgreSQL does, so every statement in the
 //! store is written once. Dynamic statements (search filters, multi-row inserts) are built
 //! here; the values travel as binds, never as text.
 
+use super::sql::dialect::{Engine, Placeholders};
 use sqlx::any::{Any, AnyArguments};
 use sqlx::query::{Query, QueryAs};
+use std::fmt::Write;
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,25 +75,19 @@ macro_rules! bind_all {
 pub struct Sql {
     text: String,
     binds: Vec<Bind>,
-    /// Anonymous `?` placeholders instead of `$n`.
-    anonymous: bool,
+    placeholders: Placeholders,
 }
 
 impl Sql {
+    /// A statement with `$n` placeholders, which either engine runs.
     pub fn new(text: impl Into<String>) -> Self {
-        Sql { text: text.into(), binds: Vec::new(), anonymous: false }
+        Sql { text: text.into(), binds: Vec::new(), placeholders: Placeholders::Numbered }
     }
 
-    /// A statement for `conn`'s engine. SQLite finds each named parameter (`$n`) by a linear
-    /// scan, which makes binding a statement of thousands of values quadratic; anonymous `?`
-    /// placeholders, bound in order, avoid it. Binds are always appended in text order here.
-    pub fn for_sqlite(sqlite: bool, text: impl Into<String>) -> Self {
-        Sql { text: text.into(), binds: Vec::new(), anonymous: sqlite }
-    }
-
-    /// A statement for the engine behind `conn`.
-    pub fn for_conn(conn: &sqlx::AnyConnection, text: impl Into<String>) -> Self {
-        Sql::for_sqlite(conn.backend_name().eq_ignore_ascii_case("sqlite"), text)
+    /// A statement with the placeholders `engine` binds fastest. Binds are always appended in
+    /// text order here, so anonymous placeholders bind as numbered ones would.
+    pub fn new_for(engine: Engine, text: impl Into<String>) -> Self {
+        Sql { text: text.into(), binds: Vec::new(), placeholders: engine.placeholders() }
     }
 
     /// Appends literal SQL text (never user input).
@@ -103,11 +99,11 @@ impl Sql {
     /// Appends a placeholder for `value`.
     pub fn bind(&mut self, value: impl Into<Bind>) -> &mut Self {
         self.binds.push(value.into());
-        if self.anonymous {
-            self.text.push('?');
-        } else {
-            self.text.push('$');
-            self.text.push_str(&self.binds.len().to_string());
+        match self.placeholders {
+            Placeholders::Anonymous => self.text.push('?'),
+            Placeholders::Numbered => {
+                write!(self.text, "${}", self.binds.len()).expect("writing to a String cannot fail");
+            }
         }
         self
     }
@@ -163,8 +159,11 @@ mod tests {
         sql.bind(1_i64).push(" AND b IN (").bind_list(["x", "y"]).push(")");
         assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.binds().len(), 3);
-        let mut sql = Sql::for_sqlite(true, "SELECT 1 WHERE a = ");
+        let mut sql = Sql::new_for(Engine::Sqlite, "SELECT 1 WHERE a = ");
         sql.bind(1_i64).push(" AND b IN (").bind_list(["x", "y"]).push(")");
         assert_eq!(sql.text(), "SELECT 1 WHERE a = ? AND b IN (?, ?)");
+        let mut sql = Sql::new_for(Engine::Postgres, "SELECT 1 WHERE a = ");
+        sql.bind(1_i64).push(" AND b IN (").bind_list(["x", "y"]).push(")");
+        assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
     }
 }

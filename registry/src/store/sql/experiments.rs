@@ -2,7 +2,7 @@
 
 use super::rows::{EXPERIMENT_COLUMNS, ExperimentRow, KeyValueRow};
 use super::{SqlStore, is_unique_violation, now_millis, parse_experiment_id};
-use crate::store::{ExperimentSearch, ExperimentStore, Page, Sql, StoreError, StoreResult};
+use crate::store::{ExperimentSearch, ExperimentStore, Page, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{Experiment, KeyValue};
 use sqlx::AnyConnection;
@@ -39,13 +39,16 @@ impl SqlStore {
         Ok(row)
     }
 
-    async fn experiment_tags(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<HashMap<String, Vec<KeyValue>>> {
+    async fn experiment_tags(
+        &self,
+        conn: &mut AnyConnection,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<String, Vec<KeyValue>>> {
         let mut out: HashMap<String, Vec<KeyValue>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut sql = Sql::for_conn(
-            conn,
+        let mut sql = self.sql(
             "SELECT CAST(experiment_id AS TEXT) AS owner, key, value FROM experiment_tags WHERE experiment_id IN (",
         );
         sql.bind_list(ids.iter().copied()).push(") ORDER BY experiment_id, key");
@@ -55,9 +58,13 @@ impl SqlStore {
         Ok(out)
     }
 
-    async fn load_experiments(conn: &mut AnyConnection, rows: Vec<ExperimentRow>) -> StoreResult<Vec<Experiment>> {
+    async fn load_experiments(
+        &self,
+        conn: &mut AnyConnection,
+        rows: Vec<ExperimentRow>,
+    ) -> StoreResult<Vec<Experiment>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.experiment_id).collect();
-        let mut tags = Self::experiment_tags(conn, &ids).await?;
+        let mut tags = self.experiment_tags(conn, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -151,7 +158,7 @@ impl ExperimentStore for SqlStore {
     async fn get_experiment(&self, experiment_id: &str) -> StoreResult<Experiment> {
         let mut conn = self.pool.acquire().await?;
         let row = Self::require_experiment(&mut conn, experiment_id).await?;
-        Ok(Self::load_experiments(&mut conn, vec![row]).await?.remove(0))
+        Ok(self.load_experiments(&mut conn, vec![row]).await?.remove(0))
     }
 
     async fn get_experiment_by_name(&self, name: &str) -> StoreResult<Option<Experiment>> {
@@ -160,21 +167,20 @@ impl ExperimentStore for SqlStore {
         let Some(row) = sqlx::query_as::<_, ExperimentRow>(&sql).bind(name).fetch_optional(&mut *conn).await? else {
             return Ok(None);
         };
-        Ok(Self::load_experiments(&mut conn, vec![row]).await?.pop())
+        Ok(self.load_experiments(&mut conn, vec![row]).await?.pop())
     }
 
     async fn search_experiments(&self, search: &ExperimentSearch) -> StoreResult<Page<Experiment>> {
         let mut sql = self.sql(format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments e WHERE e.lifecycle_stage IN ("));
         sql.bind_list(search.view_type.stages().iter().copied()).push(")");
-        crate::search::experiments_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        crate::search::experiments_order_by(&search.order_by, &mut sql)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        crate::search::experiments_where(&search.filter, &mut sql)?;
+        crate::search::experiments_order_by(&search.order_by, &mut sql)?;
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
         let mut conn = self.pool.acquire().await?;
         let mut rows = sql.query_as::<ExperimentRow>().fetch_all(&mut *conn).await?;
         let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
         rows.truncate(search.max_results);
-        Ok(Page { items: Self::load_experiments(&mut conn, rows).await?, next_offset })
+        Ok(Page { items: self.load_experiments(&mut conn, rows).await?, next_offset })
     }
 
     async fn rename_experiment(&self, experiment_id: &str, new_name: &str) -> StoreResult<()> {

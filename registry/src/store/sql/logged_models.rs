@@ -3,7 +3,7 @@
 use super::rows::{KeyValueRow, stored_value};
 use super::{MAX_BINDS_PER_STATEMENT, SqlStore, now_millis, parse_experiment_id};
 use crate::search::pyrepr::str_repr;
-use crate::store::{LoggedModelSearch, LoggedModelStore, NewLoggedModel, Page, Sql, StoreError, StoreResult};
+use crate::store::{LoggedModelSearch, LoggedModelStore, NewLoggedModel, Page, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{KeyValue, LoggedModel, LoggedModelData, LoggedModelInfo, LoggedModelStatus, Metric};
 use sqlx::{AnyConnection, FromRow};
@@ -90,18 +90,21 @@ impl SqlStore {
     }
 
     /// Assembles full models from their rows with one query per child table.
-    async fn load_logged_models(conn: &mut AnyConnection, rows: Vec<LoggedModelRow>) -> StoreResult<Vec<LoggedModel>> {
+    async fn load_logged_models(
+        &self,
+        conn: &mut AnyConnection,
+        rows: Vec<LoggedModelRow>,
+    ) -> StoreResult<Vec<LoggedModel>> {
         let ids: Vec<&str> = rows.iter().map(|r| r.model_id.as_str()).collect();
         let mut tags: HashMap<String, Vec<KeyValue>> = HashMap::new();
         let mut data: HashMap<String, LoggedModelData> = HashMap::new();
         for chunk in ids.chunks(MAX_BINDS_PER_STATEMENT) {
-            let in_list = |conn: &AnyConnection, head: &str, tail: &str| {
-                let mut sql = Sql::for_conn(conn, head);
+            let in_list = |head: &str, tail: &str| {
+                let mut sql = self.sql(head);
                 sql.bind_list(chunk.iter().copied()).push(tail);
                 sql
             };
             let sql = in_list(
-                conn,
                 "SELECT model_id AS owner, tag_key AS key, tag_value AS value FROM logged_model_tags WHERE model_id IN (",
                 ") ORDER BY model_id, tag_key",
             );
@@ -109,7 +112,6 @@ impl SqlStore {
                 tags.entry(row.owner).or_default().push(KeyValue::new(row.key, row.value));
             }
             let sql = in_list(
-                conn,
                 "SELECT model_id AS owner, param_key AS key, param_value AS value FROM logged_model_params \
                  WHERE model_id IN (",
                 ") ORDER BY model_id, param_key",
@@ -118,7 +120,6 @@ impl SqlStore {
                 data.entry(row.owner).or_default().params.push(KeyValue::new(row.key, row.value));
             }
             let sql = in_list(
-                conn,
                 "SELECT model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_name, \
                  dataset_digest FROM logged_model_metrics WHERE model_id IN (",
                 ") ORDER BY model_id, metric_name, metric_step, metric_timestamp_ms, run_id",
@@ -158,15 +159,17 @@ impl SqlStore {
     }
 
     async fn load_logged_model(
+        &self,
         conn: &mut AnyConnection,
         model_id: &str,
         allow_deleted: bool,
     ) -> StoreResult<LoggedModel> {
         let row = Self::logged_model_row(conn, model_id, allow_deleted).await?;
-        Self::load_logged_models(conn, vec![row]).await?.pop().ok_or_else(|| not_found(model_id))
+        self.load_logged_models(conn, vec![row]).await?.pop().ok_or_else(|| not_found(model_id))
     }
 
     async fn upsert_model_tags(
+        &self,
         conn: &mut AnyConnection,
         model_id: &str,
         experiment_id: i64,
@@ -175,10 +178,8 @@ impl SqlStore {
         // Later values of a repeated key win, as if the tags were set one after another.
         let latest: BTreeMap<&str, &str> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
         for chunk in latest.into_iter().collect::<Vec<_>>().chunks(MAX_BINDS_PER_STATEMENT / 4) {
-            let mut sql = Sql::for_conn(
-                conn,
-                "INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value) VALUES ",
-            );
+            let mut sql =
+                self.sql("INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value) VALUES ");
             for (i, (k, v)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(model_id).push(", ").bind(experiment_id).push(", ").bind(*k).push(", ").bind(*v).push(")");
@@ -190,16 +191,15 @@ impl SqlStore {
     }
 
     async fn insert_model_params(
+        &self,
         conn: &mut AnyConnection,
         model_id: &str,
         experiment_id: i64,
         params: &[KeyValue],
     ) -> StoreResult<()> {
         for chunk in params.chunks(MAX_BINDS_PER_STATEMENT / 4) {
-            let mut sql = Sql::for_conn(
-                conn,
-                "INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES ",
-            );
+            let mut sql =
+                self.sql("INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES ");
             for (i, p) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(model_id).push(", ").bind(experiment_id).push(", ");
@@ -223,6 +223,7 @@ impl SqlStore {
     /// Records the metrics that name a logged model (`model_id`) for that model too, as MLflow's
     /// `log_batch` does; part of the caller's transaction. Every named model must exist.
     pub(super) async fn insert_model_metrics(
+        &self,
         conn: &mut AnyConnection,
         run_id: &str,
         experiment_id: i64,
@@ -236,7 +237,7 @@ impl SqlStore {
             return Ok(());
         }
         let wanted: BTreeSet<&str> = linked.iter().map(|(_, id)| *id).collect();
-        let mut sql = Sql::for_conn(conn, "SELECT model_id FROM logged_models WHERE model_id IN (");
+        let mut sql = self.sql("SELECT model_id FROM logged_models WHERE model_id IN (");
         sql.bind_list(wanted.iter().copied()).push(")");
         let found: BTreeSet<String> =
             sql.query_as::<(String,)>().fetch_all(&mut *conn).await?.into_iter().map(|(id,)| id).collect();
@@ -247,9 +248,7 @@ impl SqlStore {
             )));
         }
         for chunk in linked.chunks(MAX_BINDS_PER_STATEMENT / 9) {
-            let mut sql = Sql::for_conn(
-                conn,
-                "INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, \
+            let mut sql = self.sql("INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, \
                  experiment_id, run_id, dataset_name, dataset_digest) VALUES ",
             );
             for (i, (m, model_id)) in chunk.iter().enumerate() {
@@ -298,16 +297,16 @@ impl LoggedModelStore for SqlStore {
         .bind(model.source_run_id.as_deref())
         .execute(&mut *w.tx)
         .await?;
-        Self::insert_model_params(&mut w.tx, &model_id, experiment.experiment_id, &model.params).await?;
-        Self::upsert_model_tags(&mut w.tx, &model_id, experiment.experiment_id, &model.tags).await?;
-        let created = Self::load_logged_model(&mut w.tx, &model_id, false).await?;
+        self.insert_model_params(&mut w.tx, &model_id, experiment.experiment_id, &model.params).await?;
+        self.upsert_model_tags(&mut w.tx, &model_id, experiment.experiment_id, &model.tags).await?;
+        let created = self.load_logged_model(&mut w.tx, &model_id, false).await?;
         w.tx.commit().await?;
         Ok(created)
     }
 
     async fn find_logged_model(&self, model_id: &str, allow_deleted: bool) -> StoreResult<LoggedModel> {
         let mut conn = self.pool.acquire().await?;
-        Self::load_logged_model(&mut conn, model_id, allow_deleted).await
+        self.load_logged_model(&mut conn, model_id, allow_deleted).await
     }
 
     async fn finalize_logged_model(&self, model_id: &str, status: LoggedModelStatus) -> StoreResult<LoggedModel> {
@@ -319,7 +318,7 @@ impl LoggedModelStore for SqlStore {
             .bind(model_id)
             .execute(&mut *w.tx)
             .await?;
-        let model = Self::load_logged_model(&mut w.tx, model_id, true).await?;
+        let model = self.load_logged_model(&mut w.tx, model_id, true).await?;
         w.tx.commit().await?;
         Ok(model)
     }
@@ -341,7 +340,7 @@ impl LoggedModelStore for SqlStore {
     async fn set_logged_model_tags(&self, model_id: &str, tags: &[KeyValue]) -> StoreResult<()> {
         let mut w = self.begin_write().await?;
         let row = Self::logged_model_row(&mut w.tx, model_id, true).await?;
-        Self::upsert_model_tags(&mut w.tx, model_id, row.experiment_id, tags).await?;
+        self.upsert_model_tags(&mut w.tx, model_id, row.experiment_id, tags).await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -369,7 +368,7 @@ impl LoggedModelStore for SqlStore {
         unique_keys("params", params)?;
         let mut w = self.begin_write().await?;
         let row = Self::logged_model_row(&mut w.tx, model_id, true).await?;
-        Self::insert_model_params(&mut w.tx, model_id, row.experiment_id, params).await?;
+        self.insert_model_params(&mut w.tx, model_id, row.experiment_id, params).await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -377,25 +376,23 @@ impl LoggedModelStore for SqlStore {
     async fn search_logged_models(&self, search: &LoggedModelSearch) -> StoreResult<Page<LoggedModel>> {
         let experiment_ids =
             search.experiment_ids.iter().map(|id| parse_experiment_id(id)).collect::<StoreResult<Vec<i64>>>()?;
-        let invalid = |e: crate::search::SearchError| StoreError::Invalid(e.to_string());
         // Checked before anything is read, so that a bad request fails even on no experiments.
-        crate::search::logged_models::parse_filter(&search.filter).map_err(invalid)?;
-        crate::search::logged_models::check_order_by(&search.order_by).map_err(invalid)?;
+        crate::search::logged_models::parse_filter(&search.filter)?;
+        crate::search::logged_models::check_order_by(&search.order_by)?;
         if experiment_ids.is_empty() {
             return Ok(Page { items: Vec::new(), next_offset: None });
         }
         let mut sql = self.sql(format!("SELECT {MODEL_COLUMNS} FROM logged_models lm"));
-        crate::search::logged_models::logged_models_sort_joins(&search.order_by, &mut sql).map_err(invalid)?;
+        crate::search::logged_models::logged_models_sort_joins(&search.order_by, &mut sql)?;
         sql.push(" WHERE lm.experiment_id IN (");
         sql.bind_list(experiment_ids).push(") AND lm.lifecycle_stage <> 'deleted'");
-        crate::search::logged_models::logged_models_where(&search.filter, &search.datasets, &mut sql)
-            .map_err(invalid)?;
-        crate::search::logged_models::logged_models_order_by(&search.order_by, &mut sql).map_err(invalid)?;
+        crate::search::logged_models::logged_models_where(&search.filter, &search.datasets, &mut sql)?;
+        crate::search::logged_models::logged_models_order_by(&search.order_by, &mut sql)?;
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
         let mut conn = self.pool.acquire().await?;
         let mut rows = sql.query_as::<LoggedModelRow>().fetch_all(&mut *conn).await?;
         let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
         rows.truncate(search.max_results);
-        Ok(Page { items: Self::load_logged_models(&mut conn, rows).await?, next_offset })
+        Ok(Page { items: self.load_logged_models(&mut conn, rows).await?, next_offset })
     }
 }

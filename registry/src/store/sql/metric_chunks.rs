@@ -12,8 +12,9 @@
 //! carry timestamps later than any stored, so for a training loop none is, whether it counts
 //! steps or logs every value at step 0 (the client's default).
 
+use super::MAX_BINDS_PER_STATEMENT;
+use super::dialect::{Batch, Engine, pg_array};
 use super::rows::{MetricRow, stored_value};
-use super::{Backend, MAX_BINDS_PER_STATEMENT, pg_array};
 use crate::store::{Sql, StoreError, StoreResult};
 use pitwall_openapi::Metric;
 use sqlx::{AnyConnection, AnyPool, FromRow};
@@ -160,30 +161,6 @@ fn new_chunks<'a>(series: &'a [Series<'a>]) -> Vec<NewChunk<'a>> {
         .collect()
 }
 
-/// Where a stored chunk `o` meets a new chunk `c`, in steps and in timestamps.
-macro_rules! spans_meet {
-    () => {
-        "o.max_timestamp >= c.min_timestamp AND o.min_timestamp <= c.max_timestamp \
-         AND o.max_step >= c.min_step AND o.min_step <= c.max_step"
-    };
-}
-
-/// PostgreSQL's insert of the chunks whose span meets none stored: constant text, planned once
-/// per connection. The chunks' bytes come as one `bytea`, cut by offset and length. The check
-/// is a `LATERAL … LIMIT 1` probe of the key per chunk: written as `NOT EXISTS`, the generic
-/// plan PostgreSQL settled on while the table was small hashed all of the run's chunks on
-/// every call.
-const INSERT_FRESH_CHUNKS_PG: &str = concat!(
-    "INSERT INTO metric_chunks (run_uuid, key, min_step, max_step, min_timestamp, max_timestamp, data) \
-     SELECT $1, c.key, c.min_step, c.max_step, c.min_timestamp, c.max_timestamp, \
-       substring($9 FROM c.start + 1 FOR c.length) \
-     FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::int[], $8::int[]) \
-       AS c(key, min_step, max_step, min_timestamp, max_timestamp, start, length) \
-     LEFT JOIN LATERAL (SELECT 1 AS hit FROM metric_chunks o WHERE o.run_uuid = $1 AND o.key = c.key AND ",
-    spans_meet!(),
-    " LIMIT 1) o ON true WHERE o.hit IS NULL"
-);
-
 /// Appends a batch to a run's history, part of the caller's transaction.
 ///
 /// Each chunk whose span meets no stored chunk's is inserted as it is: for a loop logging
@@ -191,28 +168,37 @@ const INSERT_FRESH_CHUNKS_PG: &str = concat!(
 /// PostgreSQL the caller must already hold the row locks of the keys' `latest_metrics` rows
 /// (its upsert takes them): each statement here then starts after every concurrent writer of
 /// those keys has committed, and sees what they stored.
-pub(super) async fn append(conn: &mut AnyConnection, run_id: &str, metrics: &[Metric]) -> StoreResult<()> {
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    run_id: &str,
+    metrics: &[Metric],
+) -> StoreResult<()> {
     let series = group(metrics);
     let chunks = new_chunks(&series);
-    let inserted = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        insert_fresh_pg(conn, run_id, &chunks).await?
-    } else {
-        insert_fresh(conn, run_id, &chunks).await?
+    let inserted = match engine.insert_fresh_chunks() {
+        Batch::Arrays(statement) => insert_fresh_from_arrays(conn, statement, run_id, &chunks).await?,
+        Batch::Values => insert_fresh(conn, engine, run_id, &chunks).await?,
     };
     if inserted < chunks.len() as u64 {
-        insert_unstored_values(conn, run_id, &chunks).await?;
+        insert_unstored_values(conn, engine, run_id, &chunks).await?;
     }
     Ok(())
 }
 
-async fn insert_fresh_pg(conn: &mut AnyConnection, run_id: &str, chunks: &[NewChunk<'_>]) -> StoreResult<u64> {
+async fn insert_fresh_from_arrays(
+    conn: &mut AnyConnection,
+    statement: &'static str,
+    run_id: &str,
+    chunks: &[NewChunk<'_>],
+) -> StoreResult<u64> {
     let mut data = Vec::with_capacity(chunks.iter().map(|c| c.data.len()).sum());
     let mut starts = Vec::with_capacity(chunks.len());
     for c in chunks {
         starts.push(data.len() as i64);
         data.extend_from_slice(&c.data);
     }
-    let done = sqlx::query(INSERT_FRESH_CHUNKS_PG)
+    let done = sqlx::query(statement)
         .bind(run_id)
         .bind(pg_array::text(chunks.iter().map(|c| c.key)))
         .bind(pg_array::ints(chunks.iter().map(|c| c.span.min_step)))
@@ -227,11 +213,16 @@ async fn insert_fresh_pg(conn: &mut AnyConnection, run_id: &str, chunks: &[NewCh
     Ok(done.rows_affected())
 }
 
-async fn insert_fresh(conn: &mut AnyConnection, run_id: &str, chunks: &[NewChunk<'_>]) -> StoreResult<u64> {
+async fn insert_fresh(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    run_id: &str,
+    chunks: &[NewChunk<'_>],
+) -> StoreResult<u64> {
     let mut inserted = 0;
     for some in chunks.chunks((MAX_BINDS_PER_STATEMENT - 2) / 6) {
-        let mut sql = Sql::for_conn(
-            conn,
+        let mut sql = Sql::new_for(
+            engine,
             "INSERT INTO metric_chunks (run_uuid, key, min_step, max_step, min_timestamp, max_timestamp, data) \
              SELECT ",
         );
@@ -266,7 +257,12 @@ struct StoredChunk {
 /// The stored chunks read back include those just inserted: a chunk found among them, byte for
 /// byte, is stored (now, or identically before). A batch holds each value once, so the values
 /// of a chunk left out are never among those of the chunks inserted beside it.
-async fn insert_unstored_values(conn: &mut AnyConnection, run_id: &str, chunks: &[NewChunk<'_>]) -> StoreResult<()> {
+async fn insert_unstored_values(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    run_id: &str,
+    chunks: &[NewChunk<'_>],
+) -> StoreResult<()> {
     let Some(span) = chunks.iter().map(|c| c.span).reduce(Span::union) else {
         return Ok(());
     };
@@ -274,8 +270,8 @@ async fn insert_unstored_values(conn: &mut AnyConnection, run_id: &str, chunks: 
     let keys: Vec<&str> = keys.into_iter().collect();
     let mut stored = Vec::new();
     for some in keys.chunks(MAX_BINDS_PER_STATEMENT - 5) {
-        let mut sql = Sql::for_conn(
-            conn,
+        let mut sql = Sql::new_for(
+            engine,
             "SELECT key, min_step, max_step, min_timestamp, max_timestamp, data FROM metric_chunks WHERE run_uuid = ",
         );
         sql.bind(run_id).push(" AND key IN (").bind_list(some.iter().copied()).push(")");
@@ -303,8 +299,8 @@ async fn insert_unstored_values(conn: &mut AnyConnection, run_id: &str, chunks: 
         }
     }
     for some in rest.chunks(MAX_BINDS_PER_STATEMENT / 7) {
-        let mut sql = Sql::for_conn(
-            conn,
+        let mut sql = Sql::new_for(
+            engine,
             "INSERT INTO metric_chunks (run_uuid, key, min_step, max_step, min_timestamp, max_timestamp, data) VALUES ",
         );
         for (i, (key, entries)) in some.iter().enumerate() {
@@ -323,13 +319,14 @@ async fn insert_unstored_values(conn: &mut AnyConnection, run_id: &str, chunks: 
 /// meets `steps`; unordered within a run.
 pub(super) async fn read(
     conn: &mut AnyConnection,
+    engine: Engine,
     run_ids: &[&str],
     key: &str,
     steps: Option<(i64, i64)>,
 ) -> StoreResult<BTreeMap<String, Vec<Entry>>> {
     let mut out: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for some in run_ids.chunks(MAX_BINDS_PER_STATEMENT - 3) {
-        let mut sql = Sql::for_conn(conn, "SELECT run_uuid, data FROM metric_chunks WHERE key = ");
+        let mut sql = Sql::new_for(engine, "SELECT run_uuid, data FROM metric_chunks WHERE key = ");
         sql.bind(key).push(" AND run_uuid IN (").bind_list(some.iter().copied()).push(")");
         if let Some((start, end)) = steps {
             sql.push(" AND max_step >= ").bind(start).push(" AND min_step <= ").bind(end);
@@ -341,27 +338,19 @@ pub(super) async fn read(
     Ok(out)
 }
 
+/// The advisory lock servers starting on one PostgreSQL database take turns at to adopt the
+/// history (SQLite's write lock does it there).
+const ADOPTION_LOCK: i64 = 7_177_357_001;
+
 /// Packs the history of a store made before chunks, one row per value in `metrics`, into
-/// `metric_chunks` and drops `metrics`, in one transaction: a store has one or the other. Runs
-/// at start-up; servers starting together on one database take turns (a write lock on SQLite,
-/// an advisory lock on PostgreSQL), and the later ones find nothing left to do.
-pub(super) async fn adopt_row_per_value_history(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
-    let (mut tx, find_table) = match backend {
-        Backend::Sqlite => (
-            pool.begin_with("BEGIN IMMEDIATE").await?,
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'metrics'",
-        ),
-        Backend::Postgres => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(7177357001)").execute(&mut *tx).await?;
-            (
-                tx,
-                "SELECT count(*) FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = 'metrics'",
-            )
-        }
-    };
-    let found: i64 = sqlx::query_scalar(find_table).fetch_one(&mut *tx).await?;
+/// `metric_chunks` and drops `metrics`, in one transaction: a store has one or the other.
+///
+/// The data migration that completes `…000006_metric_chunks.sql` (see migrations/README.md):
+/// run at start-up after the schema's migrations; servers starting together on one database
+/// take turns, and the later ones find nothing left to do.
+pub(super) async fn adopt_row_per_value_history(pool: &AnyPool, engine: Engine) -> StoreResult<()> {
+    let mut tx = engine.begin_alone(pool, ADOPTION_LOCK).await?;
+    let found: i64 = sqlx::query_scalar(engine.count_tables_named()).bind("metrics").fetch_one(&mut *tx).await?;
     if found == 0 {
         return Ok(());
     }
@@ -382,7 +371,7 @@ pub(super) async fn adopt_row_per_value_history(pool: &AnyPool, backend: Backend
         .await?;
         values += rows.len();
         let metrics: Vec<Metric> = rows.into_iter().map(MetricRow::into_metric).collect();
-        append(&mut tx, run_id, &metrics).await?;
+        append(&mut tx, engine, run_id, &metrics).await?;
     }
     sqlx::query("DROP TABLE metrics").execute(&mut *tx).await?;
     tx.commit().await?;

@@ -51,7 +51,7 @@ impl MetricStore for SqlStore {
     ) -> StoreResult<Page<Metric>> {
         let mut conn = self.pool.acquire().await?;
         let mut entries =
-            metric_chunks::read(&mut conn, &[run_id], key, None).await?.remove(run_id).unwrap_or_default();
+            metric_chunks::read(&mut conn, self.engine, &[run_id], key, None).await?.remove(run_id).unwrap_or_default();
         entries.sort_unstable_by(by_time);
         let total = entries.len();
         let end = max_results.map_or(total, |max| offset.saturating_add(max).min(total));
@@ -69,7 +69,7 @@ impl MetricStore for SqlStore {
     ) -> StoreResult<Vec<MetricWithRunId>> {
         let mut conn = self.pool.acquire().await?;
         let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
-        let mut stored = metric_chunks::read(&mut conn, &ids, key, steps).await?;
+        let mut stored = metric_chunks::read(&mut conn, self.engine, &ids, key, steps).await?;
         let mut out = Vec::new();
         for run_id in run_ids {
             let mut entries = stored.remove(run_id).unwrap_or_default();
@@ -92,7 +92,7 @@ impl MetricStore for SqlStore {
     ) -> StoreResult<Vec<MetricWithRunId>> {
         let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
         let mut conn = self.pool.acquire().await?;
-        let stored = metric_chunks::read(&mut conn, &ids, key, None).await?;
+        let stored = metric_chunks::read(&mut conn, self.engine, &ids, key, None).await?;
         let mut out = Vec::new();
         // Runs in id order (the map's), each run's values by time.
         for (run_id, mut entries) in stored {

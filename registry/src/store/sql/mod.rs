@@ -1,37 +1,31 @@
 //! The SQL store, written once for SQLite and PostgreSQL through sqlx's `Any` driver.
 //!
 //! Every statement uses `$n` placeholders and SQL both engines accept; the few places where
-//! the engines differ ask [`Backend`].
+//! the engines differ ask [`Engine`], in [`dialect`].
 
+pub(crate) mod dialect;
 mod experiments;
 mod logged_models;
 mod metric_chunks;
 mod metrics;
 mod model_registry;
-mod pg_array;
 mod rows;
 mod runs;
 mod sqlite_writes;
 
 use super::{Sql, StoreError, StoreResult, TrackingStore};
+pub use dialect::Engine;
 use sqlite_writes::{NO_CHECKPOINT_ON_COMMIT, SqliteWrites, Turn};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Which engine the pool talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 /// The metadata store over a SQLite file or a PostgreSQL database. Clones share the pool.
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
-    backend: Backend,
+    engine: Engine,
     /// Root under which new experiments get their artifact location (`<root>/<id>`).
     default_artifact_root: String,
     /// SQLite's writers, one at a time.
@@ -42,12 +36,12 @@ pub struct SqlStore {
 ///
 /// `sqlite:///rel.db` is relative and `sqlite:////abs.db` absolute (SQLAlchemy's reading);
 /// `sqlite://./dir/x.db` names a path directly; `postgresql+driver://` drops the driver.
-pub fn parse_store_uri(uri: &str) -> StoreResult<(Backend, String)> {
+pub fn parse_store_uri(uri: &str) -> StoreResult<(Engine, String)> {
     if let Some(rest) = uri.strip_prefix("sqlite://") {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let path = path.strip_prefix('/').unwrap_or(path);
         if path.is_empty() || path == ":memory:" {
-            return Ok((Backend::Sqlite, "sqlite::memory:".to_owned()));
+            return Ok((Engine::Sqlite, "sqlite::memory:".to_owned()));
         }
         if let Some(parent) = std::path::Path::new(path).parent()
             && !parent.as_os_str().is_empty()
@@ -61,13 +55,13 @@ pub fn parse_store_uri(uri: &str) -> StoreResult<(Backend, String)> {
             url.push('&');
             url.push_str(query);
         }
-        return Ok((Backend::Sqlite, url));
+        return Ok((Engine::Sqlite, url));
     }
     let (scheme, rest) =
         uri.split_once("://").ok_or_else(|| StoreError::Invalid(format!("Invalid backend store URI '{uri}'")))?;
     let engine = scheme.split('+').next().unwrap_or(scheme);
     match engine {
-        "postgresql" | "postgres" => Ok((Backend::Postgres, format!("postgres://{rest}"))),
+        "postgresql" | "postgres" => Ok((Engine::Postgres, format!("postgres://{rest}"))),
         other => {
             Err(StoreError::Invalid(format!("Unsupported backend store '{other}': use sqlite:// or postgresql://")))
         }
@@ -78,34 +72,30 @@ impl SqlStore {
     /// Opens the store, applies the migrations and makes sure the Default experiment exists.
     pub async fn connect(uri: &str, default_artifact_root: &str) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
-        let (backend, url) = parse_store_uri(uri)?;
+        let (engine, url) = parse_store_uri(uri)?;
         let options = AnyConnectOptions::from_str(&url)?;
         let memory = url.contains(":memory:");
-        let pool = pool_options(backend, memory, Role::Shared).connect_with(options.clone()).await?;
-        if backend == Backend::Sqlite && !memory {
-            // WAL lets searches read while a batch is being written; it persists in the file.
-            pool.execute("PRAGMA journal_mode = WAL").await?;
+        let pool = pool_options(engine, memory, Role::Shared).connect_with(options.clone()).await?;
+        if let Some(setup) = engine.file_setup().filter(|_| !memory) {
+            pool.execute(setup).await?;
         }
-        let migrator = match backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
-        };
-        migrator.run(&pool).await.map_err(|e| StoreError::Backend(e.into()))?;
-        metric_chunks::adopt_row_per_value_history(&pool, backend).await?;
-        let sqlite_writes = match (backend, memory) {
-            (Backend::Sqlite, false) => {
+        engine.migrator().run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
+        // The data migrations that follow the schema's (see migrations/README.md).
+        metric_chunks::adopt_row_per_value_history(&pool, engine).await?;
+        let sqlite_writes = match (engine, memory) {
+            (Engine::Sqlite, false) => {
                 // Every write goes through one connection that lives as long as the store: its
                 // page cache then always holds the B-tree pages the last batch touched, where a
                 // pooled connection would first re-read every page written through the others.
-                let writer = pool_options(backend, memory, Role::Writer).connect_with(options).await?;
+                let writer = pool_options(engine, memory, Role::Writer).connect_with(options).await?;
                 Some(std::sync::Arc::new(SqliteWrites::for_file(writer, pool.clone())))
             }
-            (Backend::Sqlite, true) => Some(std::sync::Arc::new(SqliteWrites::in_memory(pool.clone()))),
-            (Backend::Postgres, _) => None,
+            (Engine::Sqlite, true) => Some(std::sync::Arc::new(SqliteWrites::in_memory(pool.clone()))),
+            (Engine::Postgres, _) => None,
         };
         let store = SqlStore {
             pool,
-            backend,
+            engine,
             default_artifact_root: default_artifact_root.trim_end_matches('/').to_owned(),
             sqlite_writes,
         };
@@ -113,8 +103,8 @@ impl SqlStore {
         Ok(store)
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -126,20 +116,18 @@ impl SqlStore {
         match &self.sqlite_writes {
             Some(writes) => {
                 let turn = writes.turn().await;
-                // Take the write lock at BEGIN, where the busy timeout applies. A deferred
-                // transaction that reads first and writes later cannot wait for the lock: it
-                // fails at once with SQLITE_BUSY if a connection whose transaction was dropped on
-                // an error path still holds the lock until its rollback runs.
-                let tx = turn.writer().begin_with("BEGIN IMMEDIATE").await?;
+                // Taking the write lock at BEGIN waits out a connection whose transaction was
+                // dropped on an error path and holds the lock until its rollback runs.
+                let tx = turn.writer().begin_with(self.engine.begin_write()).await?;
                 Ok(WriteTx { tx, _turn: Some(turn) })
             }
             None => Ok(WriteTx { tx: self.pool.begin().await?, _turn: None }),
         }
     }
 
-    /// A dynamic statement in this store's placeholder style (see [`Sql::for_sqlite`]).
+    /// A statement built for this store's engine (see [`Sql::new_for`]).
     fn sql(&self, text: impl Into<String>) -> Sql {
-        Sql::for_sqlite(self.backend == Backend::Sqlite, text)
+        Sql::new_for(self.engine, text)
     }
 
     fn artifact_location_for(&self, experiment_id: i64) -> String {
@@ -172,12 +160,12 @@ enum Role {
 }
 
 /// The pool settings of a store, each connection set up for its engine and role.
-fn pool_options(backend: Backend, memory: bool, role: Role) -> AnyPoolOptions {
-    let connections = match (backend, memory, role) {
+fn pool_options(engine: Engine, memory: bool, role: Role) -> AnyPoolOptions {
+    let connections = match (engine, memory, role) {
         // An in-memory SQLite database lives only as long as its one connection.
-        (Backend::Sqlite, true, _) | (_, _, Role::Writer) => 1,
-        (Backend::Sqlite, false, Role::Shared) => 8,
-        (Backend::Postgres, _, Role::Shared) => 16,
+        (Engine::Sqlite, true, _) | (_, _, Role::Writer) => 1,
+        (Engine::Sqlite, false, Role::Shared) => 8,
+        (Engine::Postgres, _, Role::Shared) => 16,
     };
     let keep = memory || role == Role::Writer;
     // Readers' caches hold the hot pages of searches over a growing metrics table (SQLite's
@@ -195,25 +183,9 @@ fn pool_options(backend: Backend, memory: bool, role: Role) -> AnyPoolOptions {
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                match backend {
-                    // A multi-row insert keeps a statement journal to undo itself on error: in
-                    // memory, not in a temporary file written page by page.
-                    Backend::Sqlite => {
-                        let setup = format!(
-                            "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
-                             PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
-                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
-                        );
-                        conn.execute(setup.as_str()).await?;
-                        if !memory {
-                            conn.execute(NO_CHECKPOINT_ON_COMMIT).await?;
-                        }
-                    }
-                    // Search plans over large experiments cross the JIT threshold, and compiling
-                    // them costs more than the short queries of this workload ever win back.
-                    Backend::Postgres => {
-                        conn.execute("SET jit = off").await?;
-                    }
+                conn.execute(engine.connection_setup(cache_kib).as_str()).await?;
+                if engine == Engine::Sqlite && !memory {
+                    conn.execute(NO_CHECKPOINT_ON_COMMIT).await?;
                 }
                 Ok(())
             })
@@ -255,10 +227,10 @@ mod tests {
     #[test]
     fn store_uris_follow_mlflow() {
         let (b, url) = parse_store_uri("postgresql+psycopg2://u:p@h:5432/db").unwrap();
-        assert_eq!(b, Backend::Postgres);
+        assert_eq!(b, Engine::Postgres);
         assert_eq!(url, "postgres://u:p@h:5432/db");
         let (b, url) = parse_store_uri("sqlite:///:memory:").unwrap();
-        assert_eq!((b, url.as_str()), (Backend::Sqlite, "sqlite::memory:"));
+        assert_eq!((b, url.as_str()), (Engine::Sqlite, "sqlite::memory:"));
         assert!(parse_store_uri("mysql://x").is_err());
         assert!(parse_store_uri("nonsense").is_err());
     }

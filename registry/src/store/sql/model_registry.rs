@@ -1,12 +1,12 @@
 //! The model registry: registered models, model versions, their tags and aliases.
 
-use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis};
+use super::{MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis};
 use crate::search::page_token;
 use crate::search::registry::{
     IS_PROMPT_TAG, model_versions_order_by, model_versions_where, registered_models_order_by, registered_models_where,
 };
 use crate::store::model_registry::{STAGE_PRODUCTION, STAGE_STAGING, canonical_stage, parse_version};
-use crate::store::{ModelRegistryStore, NewModelVersion, Page, RegistrySearch, Sql, StoreError, StoreResult};
+use crate::store::{ModelRegistryStore, NewModelVersion, Page, RegistrySearch, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{KeyValue, ModelVersion, ModelVersionStatus, RegisteredModel, RegisteredModelAlias};
 use sqlx::{AnyConnection, FromRow};
@@ -131,12 +131,13 @@ impl SqlStore {
 
     /// Tags of the given versions, keyed by (name, version), each list ordered by key.
     async fn version_tags(
+        &self,
         conn: &mut AnyConnection,
         versions: &[(String, i64)],
     ) -> StoreResult<HashMap<(String, i64), Vec<KeyValue>>> {
         let mut out: HashMap<(String, i64), Vec<KeyValue>> = HashMap::new();
         for chunk in versions.chunks(MAX_BINDS_PER_STATEMENT / 2) {
-            let mut sql = Sql::for_conn(conn, "SELECT name, version, key, value FROM model_version_tags WHERE ");
+            let mut sql = self.sql("SELECT name, version, key, value FROM model_version_tags WHERE ");
             for (i, (name, version)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(name = " } else { " OR (name = " });
                 sql.bind(name.as_str()).push(" AND version = ").bind(*version).push(")");
@@ -152,6 +153,7 @@ impl SqlStore {
     /// Versions with their tags; aliases only when `with_aliases` (MLflow leaves them out of
     /// search results and of a model's latest versions).
     async fn load_versions(
+        &self,
         conn: &mut AnyConnection,
         rows: Vec<VersionRow>,
         with_aliases: bool,
@@ -160,13 +162,13 @@ impl SqlStore {
             return Ok(Vec::new());
         }
         let keys: Vec<(String, i64)> = rows.iter().map(|r| (r.name.clone(), r.version)).collect();
-        let mut tags = Self::version_tags(conn, &keys).await?;
+        let mut tags = self.version_tags(conn, &keys).await?;
         let mut aliases: HashMap<(String, i64), Vec<String>> = HashMap::new();
         if with_aliases {
             let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
             names.sort_unstable();
             names.dedup();
-            for row in Self::alias_rows(conn, &names).await? {
+            for row in self.alias_rows(conn, &names).await? {
                 aliases.entry((row.name, row.version)).or_default().push(row.alias);
             }
         }
@@ -179,11 +181,10 @@ impl SqlStore {
             .collect())
     }
 
-    async fn alias_rows(conn: &mut AnyConnection, names: &[&str]) -> StoreResult<Vec<AliasRow>> {
+    async fn alias_rows(&self, conn: &mut AnyConnection, names: &[&str]) -> StoreResult<Vec<AliasRow>> {
         let mut out = Vec::new();
         for chunk in names.chunks(MAX_BINDS_PER_STATEMENT) {
-            let mut sql =
-                Sql::for_conn(conn, "SELECT name, alias, version FROM registered_model_aliases WHERE name IN (");
+            let mut sql = self.sql("SELECT name, alias, version FROM registered_model_aliases WHERE name IN (");
             sql.bind_list(chunk.iter().copied()).push(") ORDER BY name, alias");
             out.extend(sql.query_as::<AliasRow>().fetch_all(&mut *conn).await?);
         }
@@ -192,12 +193,10 @@ impl SqlStore {
 
     /// The highest version of each stage of each model, ordered per model as MLflow lists
     /// them: stages in the order their first version was registered.
-    async fn latest_version_rows(conn: &mut AnyConnection, names: &[&str]) -> StoreResult<Vec<VersionRow>> {
+    async fn latest_version_rows(&self, conn: &mut AnyConnection, names: &[&str]) -> StoreResult<Vec<VersionRow>> {
         let mut out = Vec::new();
         for chunk in names.chunks(MAX_BINDS_PER_STATEMENT) {
-            let mut sql = Sql::for_conn(
-                conn,
-                format!(
+            let mut sql = self.sql(format!(
                     "SELECT {VERSION_COLUMNS} FROM model_versions mv WHERE mv.version = \
                      (SELECT MAX(v.version) FROM model_versions v WHERE v.name = mv.name AND v.current_stage = mv.current_stage) \
                      AND mv.name IN ("
@@ -213,28 +212,27 @@ impl SqlStore {
     }
 
     /// Full registered models: latest versions, tags and aliases, one query per part.
-    async fn load_models(conn: &mut AnyConnection, rows: Vec<ModelRow>) -> StoreResult<Vec<RegisteredModel>> {
+    async fn load_models(&self, conn: &mut AnyConnection, rows: Vec<ModelRow>) -> StoreResult<Vec<RegisteredModel>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         let mut latest: HashMap<String, Vec<ModelVersion>> = HashMap::new();
-        let latest_rows = Self::latest_version_rows(conn, &names).await?;
-        for v in Self::load_versions(conn, latest_rows, false).await? {
+        let latest_rows = self.latest_version_rows(conn, &names).await?;
+        for v in self.load_versions(conn, latest_rows, false).await? {
             latest.entry(v.name.clone()).or_default().push(v);
         }
         let mut tags: HashMap<String, Vec<KeyValue>> = HashMap::new();
         let mut aliases: HashMap<String, Vec<RegisteredModelAlias>> = HashMap::new();
         for chunk in names.chunks(MAX_BINDS_PER_STATEMENT) {
-            let mut sql = Sql::for_conn(
-                conn,
+            let mut sql = self.sql(
                 "SELECT name, CAST(0 AS BIGINT) AS version, key, value FROM registered_model_tags WHERE name IN (",
             );
             sql.bind_list(chunk.iter().copied()).push(") ORDER BY name, key");
             for row in sql.query_as::<TagRow>().fetch_all(&mut *conn).await? {
                 tags.entry(row.name).or_default().push(KeyValue::new(row.key, row.value));
             }
-            for row in Self::alias_rows(conn, chunk).await? {
+            for row in self.alias_rows(conn, chunk).await? {
                 aliases
                     .entry(row.name)
                     .or_default()
@@ -255,14 +253,14 @@ impl SqlStore {
             .collect())
     }
 
-    async fn load_model(conn: &mut AnyConnection, name: &str) -> StoreResult<RegisteredModel> {
+    async fn load_model(&self, conn: &mut AnyConnection, name: &str) -> StoreResult<RegisteredModel> {
         let row = Self::model_row(conn, name).await?;
-        Ok(Self::load_models(conn, vec![row]).await?.remove(0))
+        Ok(self.load_models(conn, vec![row]).await?.remove(0))
     }
 
-    async fn load_version(conn: &mut AnyConnection, name: &str, version: i64) -> StoreResult<ModelVersion> {
+    async fn load_version(&self, conn: &mut AnyConnection, name: &str, version: i64) -> StoreResult<ModelVersion> {
         let row = Self::version_row(conn, name, version).await?;
-        Ok(Self::load_versions(conn, vec![row], true).await?.remove(0))
+        Ok(self.load_versions(conn, vec![row], true).await?.remove(0))
     }
 
     /// Takes the model's row lock (PostgreSQL; SQLite's write gate already serialises writers),
@@ -336,14 +334,14 @@ impl ModelRegistryStore for SqlStore {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        let model = Self::load_model(&mut w.tx, name).await?;
+        let model = self.load_model(&mut w.tx, name).await?;
         w.tx.commit().await?;
         Ok(model)
     }
 
     async fn get_registered_model(&self, name: &str) -> StoreResult<RegisteredModel> {
         let mut conn = self.pool.acquire().await?;
-        Self::load_model(&mut conn, name).await
+        self.load_model(&mut conn, name).await
     }
 
     async fn rename_registered_model(&self, name: &str, new_name: &str) -> StoreResult<RegisteredModel> {
@@ -370,7 +368,7 @@ impl ModelRegistryStore for SqlStore {
             .bind(new_name)
             .execute(&mut *w.tx)
             .await?;
-        let model = Self::load_model(&mut w.tx, new_name).await?;
+        let model = self.load_model(&mut w.tx, new_name).await?;
         w.tx.commit().await?;
         Ok(model)
     }
@@ -384,7 +382,7 @@ impl ModelRegistryStore for SqlStore {
             .bind(name)
             .execute(&mut *w.tx)
             .await?;
-        let model = Self::load_model(&mut w.tx, name).await?;
+        let model = self.load_model(&mut w.tx, name).await?;
         w.tx.commit().await?;
         Ok(model)
     }
@@ -408,8 +406,8 @@ impl ModelRegistryStore for SqlStore {
 
     async fn search_registered_models(&self, search: &RegistrySearch) -> StoreResult<Page<RegisteredModel>> {
         let mut sql = self.sql(format!("SELECT {MODEL_COLUMNS} FROM registered_models rm WHERE 1 = 1"));
-        registered_models_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        registered_models_order_by(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        registered_models_where(&search.filter, &mut sql)?;
+        registered_models_order_by(&search.order_by, &mut sql)?;
         let offset =
             page_token::decode(search.page_token.as_deref()).map_err(|e| StoreError::Invalid(e.to_string()))? as usize;
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(offset as i64);
@@ -417,7 +415,7 @@ impl ModelRegistryStore for SqlStore {
         let mut rows = sql.query_as::<ModelRow>().fetch_all(&mut *conn).await?;
         let next_offset = (rows.len() > search.max_results).then(|| offset + search.max_results);
         rows.truncate(search.max_results);
-        Ok(Page { items: Self::load_models(&mut conn, rows).await?, next_offset })
+        Ok(Page { items: self.load_models(&mut conn, rows).await?, next_offset })
     }
 
     async fn set_registered_model_tag(&self, name: &str, tag: &KeyValue) -> StoreResult<()> {
@@ -452,12 +450,13 @@ impl ModelRegistryStore for SqlStore {
         let mut conn = self.pool.acquire().await?;
         Self::model_row(&mut conn, name).await?;
         let wanted = stages.iter().map(|s| canonical_stage(s)).collect::<StoreResult<Vec<_>>>()?;
-        let rows: Vec<VersionRow> = Self::latest_version_rows(&mut conn, &[name])
+        let rows: Vec<VersionRow> = self
+            .latest_version_rows(&mut conn, &[name])
             .await?
             .into_iter()
             .filter(|r| wanted.is_empty() || wanted.contains(&r.current_stage.as_str()))
             .collect();
-        Self::load_versions(&mut conn, rows, true).await
+        self.load_versions(&mut conn, rows, true).await
     }
 
     async fn create_model_version(&self, v: NewModelVersion) -> StoreResult<ModelVersion> {
@@ -503,7 +502,7 @@ impl ModelRegistryStore for SqlStore {
         if let Some(model_id) = &v.model_id {
             self.record_version_on_logged_model(&mut w.tx, model_id, &v.name, version).await?;
         }
-        let created = Self::load_version(&mut w.tx, &v.name, version).await?;
+        let created = self.load_version(&mut w.tx, &v.name, version).await?;
         w.tx.commit().await?;
         Ok(created)
     }
@@ -511,7 +510,7 @@ impl ModelRegistryStore for SqlStore {
     async fn get_model_version(&self, name: &str, version: &str) -> StoreResult<ModelVersion> {
         let version = parse_version(version)?;
         let mut conn = self.pool.acquire().await?;
-        Self::load_version(&mut conn, name, version).await
+        self.load_version(&mut conn, name, version).await
     }
 
     async fn update_model_version(
@@ -532,7 +531,7 @@ impl ModelRegistryStore for SqlStore {
         .bind(version)
         .execute(&mut *w.tx)
         .await?;
-        let updated = Self::load_version(&mut w.tx, name, version).await?;
+        let updated = self.load_version(&mut w.tx, name, version).await?;
         w.tx.commit().await?;
         Ok(updated)
     }
@@ -594,7 +593,7 @@ impl ModelRegistryStore for SqlStore {
         .execute(&mut *w.tx)
         .await?;
         Self::touch_model(&mut w.tx, name, now).await?;
-        let moved = Self::load_version(&mut w.tx, name, version).await?;
+        let moved = self.load_version(&mut w.tx, name, version).await?;
         w.tx.commit().await?;
         Ok(moved)
     }
@@ -608,8 +607,8 @@ impl ModelRegistryStore for SqlStore {
 
     async fn search_model_versions(&self, search: &RegistrySearch) -> StoreResult<Page<ModelVersion>> {
         let mut sql = self.sql(format!("SELECT {VERSION_COLUMNS} FROM model_versions mv WHERE 1 = 1"));
-        model_versions_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        model_versions_order_by(&search.order_by, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        model_versions_where(&search.filter, &mut sql)?;
+        model_versions_order_by(&search.order_by, &mut sql)?;
         let offset =
             page_token::decode(search.page_token.as_deref()).map_err(|e| StoreError::Invalid(e.to_string()))? as usize;
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(offset as i64);
@@ -617,7 +616,7 @@ impl ModelRegistryStore for SqlStore {
         let mut rows = sql.query_as::<VersionRow>().fetch_all(&mut *conn).await?;
         let next_offset = (rows.len() > search.max_results).then(|| offset + search.max_results);
         rows.truncate(search.max_results);
-        Ok(Page { items: Self::load_versions(&mut conn, rows, false).await?, next_offset })
+        Ok(Page { items: self.load_versions(&mut conn, rows, false).await?, next_offset })
     }
 
     async fn set_model_version_tag(&self, name: &str, version: &str, tag: &KeyValue) -> StoreResult<()> {
@@ -698,7 +697,7 @@ impl ModelRegistryStore for SqlStore {
                 .await?
                 .ok_or_else(|| StoreError::Invalid(format!("Registered model alias {alias} not found.")))?
         };
-        Self::load_version(&mut conn, name, version).await
+        self.load_version(&mut conn, name, version).await
     }
 }
 
@@ -717,11 +716,7 @@ impl SqlStore {
         name: &str,
         version: i64,
     ) -> StoreResult<()> {
-        let lock = match self.backend {
-            Backend::Postgres => "SELECT experiment_id FROM logged_models WHERE model_id = $1 FOR UPDATE",
-            // SQLite writers are serialised by the write gate.
-            Backend::Sqlite => "SELECT experiment_id FROM logged_models WHERE model_id = $1",
-        };
+        let lock = self.engine.lock_logged_model();
         let Some(experiment_id) = sqlx::query_scalar::<_, i64>(lock).bind(model_id).fetch_optional(&mut *conn).await?
         else {
             return Ok(());

@@ -1,9 +1,10 @@
 //! Runs, and what is logged to them: params, tags, metrics, inputs and outputs.
 
+use super::dialect::{Batch, move_latest_forward, pg_array};
 use super::rows::{KeyValueRow, MetricRow, RUN_COLUMNS, RunRow, stored_value};
-use super::{Backend, MAX_BINDS_PER_STATEMENT, SqlStore, metric_chunks, now_millis, pg_array};
+use super::{MAX_BINDS_PER_STATEMENT, SqlStore, metric_chunks, now_millis};
 use crate::search::RunOrder;
-use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, Sql, StoreError, StoreResult};
+use crate::store::{NewRun, Page, ParamChange, RunSearch, RunStore, RunUpdate, StoreError, StoreResult};
 use async_trait::async_trait;
 use pitwall_openapi::{
     Dataset, DatasetInput, KeyValue, Metric, ModelInput, ModelOutput, RUN_NAME_TAG, Run, RunData, RunInfo, RunInputs,
@@ -31,32 +32,6 @@ struct ModelOutputRow {
     step: i64,
 }
 
-/// How a latest value moves forward: by step, then timestamp, then value.
-macro_rules! move_latest_forward {
-    () => {
-        " ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, \
-         value = excluded.value, is_nan = excluded.is_nan \
-         WHERE excluded.step > latest_metrics.step \
-         OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp) \
-         OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp \
-             AND excluded.value > latest_metrics.value)"
-    };
-}
-
-/// PostgreSQL's upsert of a batch's latest values: constant text over five array binds, planned
-/// once per connection where a `VALUES` list is planned on every call. It reads the run's stage
-/// too, answering it (no row for an unknown run), and writes only to an active run.
-const UPSERT_LATEST_PG: &str = concat!(
-    "WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_uuid = $1), \
-     latest AS (INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) \
-       SELECT $1, key, step, timestamp, value, is_nan \
-       FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::bigint[]) \
-         AS l(key, step, timestamp, value, is_nan) \
-       WHERE (SELECT lifecycle_stage FROM run) = 'active'",
-    move_latest_forward!(),
-    ") SELECT lifecycle_stage FROM run"
-);
-
 impl SqlStore {
     /// One page of run rows in `order`, plus one row more when a next page exists.
     async fn search_run_rows(
@@ -71,7 +46,7 @@ impl SqlStore {
         sql.push(" WHERE r.experiment_id IN (");
         sql.bind_list(experiment_ids.iter().copied()).push(") AND r.lifecycle_stage IN (");
         sql.bind_list(search.view_type.stages().iter().copied()).push(")");
-        crate::search::runs_where(&search.filter, &mut sql).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        crate::search::runs_where(&search.filter, &mut sql)?;
         order.push_order_by(&mut sql);
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(search.offset as i64);
         // Planned for its values every time: a plan cached for any values guesses what a filter
@@ -92,18 +67,17 @@ impl SqlStore {
     }
 
     /// Assembles full runs from their rows with one query per child table.
-    async fn load_runs(conn: &mut AnyConnection, rows: Vec<RunRow>) -> StoreResult<Vec<Run>> {
+    async fn load_runs(&self, conn: &mut AnyConnection, rows: Vec<RunRow>) -> StoreResult<Vec<Run>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = rows.iter().map(|r| r.run_uuid.as_str()).collect();
-        let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
         let mut data: HashMap<String, RunData> = HashMap::new();
         let mut inputs: HashMap<String, RunInputs> = HashMap::new();
         let mut outputs: HashMap<String, RunOutputs> = HashMap::new();
         for chunk in ids.chunks(MAX_BINDS_PER_STATEMENT) {
             let in_list = |head: &str, tail: &str| {
-                let mut sql = Sql::for_sqlite(sqlite, head);
+                let mut sql = self.sql(head);
                 sql.bind_list(chunk.iter().copied()).push(tail);
                 sql
             };
@@ -136,10 +110,8 @@ impl SqlStore {
             let dataset_rows = datasets.query_as::<DatasetInputRow>().fetch_all(&mut *conn).await?;
             let mut input_tags: HashMap<String, Vec<KeyValue>> = HashMap::new();
             if !dataset_rows.is_empty() {
-                let mut sql = Sql::for_conn(
-                    conn,
-                    "SELECT input_uuid AS owner, name AS key, value FROM input_tags WHERE input_uuid IN (",
-                );
+                let mut sql =
+                    self.sql("SELECT input_uuid AS owner, name AS key, value FROM input_tags WHERE input_uuid IN (");
                 sql.bind_list(dataset_rows.iter().map(|d| d.input_uuid.as_str())).push(") ORDER BY input_uuid, name");
                 for row in sql.query_as::<KeyValueRow>().fetch_all(&mut *conn).await? {
                     input_tags.entry(row.owner).or_default().push(KeyValue::new(row.key, row.value));
@@ -191,14 +163,14 @@ impl SqlStore {
             .collect())
     }
 
-    async fn upsert_tags(conn: &mut AnyConnection, run_id: &str, tags: &[KeyValue]) -> StoreResult<()> {
+    async fn upsert_tags(&self, conn: &mut AnyConnection, run_id: &str, tags: &[KeyValue]) -> StoreResult<()> {
         // Later values of a repeated key win, as if the tags were set one after another.
         let mut latest: BTreeMap<&str, &str> = BTreeMap::new();
         for t in tags {
             latest.insert(&t.key, &t.value);
         }
         for chunk in latest.into_iter().collect::<Vec<_>>().chunks(MAX_BINDS_PER_STATEMENT / 3) {
-            let mut sql = Sql::for_conn(conn, "INSERT INTO tags (run_uuid, key, value) VALUES ");
+            let mut sql = self.sql("INSERT INTO tags (run_uuid, key, value) VALUES ");
             for (i, (k, v)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(run_id).push(", ").bind(*k).push(", ").bind(*v).push(")");
@@ -216,17 +188,17 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn insert_params(conn: &mut AnyConnection, run_id: &str, params: &[KeyValue]) -> StoreResult<()> {
+    async fn insert_params(&self, conn: &mut AnyConnection, run_id: &str, params: &[KeyValue]) -> StoreResult<()> {
         if params.is_empty() {
             return Ok(());
         }
         // A param may be logged again with the same value; a different value is an error.
-        let old = Self::stored_params(conn, run_id, params.iter().map(|p| p.key.as_str())).await?;
+        let old = self.stored_params(conn, run_id, params.iter().map(|p| p.key.as_str())).await?;
         refuse_changed_params(run_id, params, &old)?;
         let new: Vec<&KeyValue> = params.iter().filter(|p| !old.contains_key(&p.key)).collect();
         let mut raced = Vec::new();
         for chunk in new.chunks(MAX_BINDS_PER_STATEMENT / 3) {
-            let mut sql = Sql::for_conn(conn, "INSERT INTO params (run_uuid, key, value) VALUES ");
+            let mut sql = self.sql("INSERT INTO params (run_uuid, key, value) VALUES ");
             for (i, p) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(run_id).push(", ").bind(p.key.as_str()).push(", ").bind(p.value.as_str()).push(")");
@@ -239,18 +211,19 @@ impl SqlStore {
         if !raced.is_empty() {
             // A concurrent writer stored these keys after they were read: the insert waited for
             // it to commit, so its values can be read now and held to the same rule.
-            let theirs = Self::stored_params(conn, run_id, raced.iter().map(|p| p.key.as_str())).await?;
+            let theirs = self.stored_params(conn, run_id, raced.iter().map(|p| p.key.as_str())).await?;
             refuse_changed_params(run_id, params, &theirs)?;
         }
         Ok(())
     }
 
     async fn stored_params<'a>(
+        &self,
         conn: &mut AnyConnection,
         run_id: &str,
         keys: impl IntoIterator<Item = &'a str>,
     ) -> StoreResult<HashMap<String, String>> {
-        let mut sql = Sql::for_conn(conn, "SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
+        let mut sql = self.sql("SELECT run_uuid AS owner, key, value FROM params WHERE run_uuid = ");
         sql.bind(run_id).push(" AND key IN (").bind_list(keys).push(")");
         let rows = sql.query_as::<KeyValueRow>().fetch_all(&mut *conn).await?;
         Ok(rows.into_iter().map(|r| (r.key, r.value)).collect())
@@ -260,40 +233,41 @@ impl SqlStore {
     /// values go first: their upsert locks each key's row on PostgreSQL, which the history's
     /// check for values already stored relies on (see [`metric_chunks::append`]). On PostgreSQL
     /// the upsert also checks that the run exists and is active.
-    async fn insert_metrics(conn: &mut AnyConnection, run_id: &str, metrics: &[Metric]) -> StoreResult<()> {
+    async fn insert_metrics(&self, conn: &mut AnyConnection, run_id: &str, metrics: &[Metric]) -> StoreResult<()> {
         if metrics.is_empty() {
             return Ok(());
         }
         let latest = latest_per_key(metrics);
-        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-            let mut upsert = sqlx::query_scalar(UPSERT_LATEST_PG).bind(run_id);
-            for array in [
-                pg_array::text(latest.iter().map(|(key, _)| *key)),
-                pg_array::ints(latest.iter().map(|(_, l)| l.step)),
-                pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)),
-                pg_array::floats(latest.iter().map(|(_, l)| l.value)),
-                pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)),
-            ] {
-                upsert = upsert.bind(array);
-            }
-            let stage: Option<String> = upsert.fetch_optional(&mut *conn).await?;
-            must_be_active(run_id, &stage.ok_or_else(|| run_not_found(run_id))?)?;
-        } else {
-            for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
-                let mut sql = Sql::for_conn(
-                    conn,
-                    "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ",
-                );
-                for (i, (key, l)) in chunk.iter().enumerate() {
-                    sql.push(if i == 0 { "(" } else { ", (" });
-                    sql.bind(run_id).push(", ").bind(*key).push(", ").bind(l.step);
-                    sql.push(", ").bind(l.timestamp).push(", ").bind(l.value).push(", ").bind(l.is_nan).push(")");
+        match self.engine.upsert_latest_metrics() {
+            Batch::Arrays(statement) => {
+                let mut upsert = sqlx::query_scalar(statement).bind(run_id);
+                for array in [
+                    pg_array::text(latest.iter().map(|(key, _)| *key)),
+                    pg_array::ints(latest.iter().map(|(_, l)| l.step)),
+                    pg_array::ints(latest.iter().map(|(_, l)| l.timestamp)),
+                    pg_array::floats(latest.iter().map(|(_, l)| l.value)),
+                    pg_array::ints(latest.iter().map(|(_, l)| l.is_nan)),
+                ] {
+                    upsert = upsert.bind(array);
                 }
-                sql.push(move_latest_forward!());
-                sql.query().execute(&mut *conn).await?;
+                let stage: Option<String> = upsert.fetch_optional(&mut *conn).await?;
+                must_be_active(run_id, &stage.ok_or_else(|| run_not_found(run_id))?)?;
+            }
+            Batch::Values => {
+                for chunk in latest.chunks(MAX_BINDS_PER_STATEMENT / 6) {
+                    let mut sql =
+                        self.sql("INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+                    for (i, (key, l)) in chunk.iter().enumerate() {
+                        sql.push(if i == 0 { "(" } else { ", (" });
+                        sql.bind(run_id).push(", ").bind(*key).push(", ").bind(l.step);
+                        sql.push(", ").bind(l.timestamp).push(", ").bind(l.value).push(", ").bind(l.is_nan).push(")");
+                    }
+                    sql.push(move_latest_forward!());
+                    sql.query().execute(&mut *conn).await?;
+                }
             }
         }
-        metric_chunks::append(conn, run_id, metrics).await
+        metric_chunks::append(conn, self.engine, run_id, metrics).await
     }
 }
 
@@ -383,9 +357,9 @@ impl RunStore for SqlStore {
         let mut tags = run.tags.clone();
         tags.retain(|t| t.key != RUN_NAME_TAG);
         tags.push(KeyValue::new(RUN_NAME_TAG, run.run_name.clone()));
-        Self::upsert_tags(&mut w.tx, &run_id, &tags).await?;
+        self.upsert_tags(&mut w.tx, &run_id, &tags).await?;
         let row = Self::run_row(&mut w.tx, &run_id).await?;
-        let mut created = Self::load_runs(&mut w.tx, vec![row]).await?.remove(0);
+        let mut created = self.load_runs(&mut w.tx, vec![row]).await?.remove(0);
         created.outputs = None;
         w.tx.commit().await?;
         Ok(created)
@@ -394,7 +368,7 @@ impl RunStore for SqlStore {
     async fn get_run(&self, run_id: &str) -> StoreResult<Run> {
         let mut conn = self.pool.acquire().await?;
         let row = Self::run_row(&mut conn, run_id).await?;
-        Ok(Self::load_runs(&mut conn, vec![row]).await?.remove(0))
+        Ok(self.load_runs(&mut conn, vec![row]).await?.remove(0))
     }
 
     async fn update_run(&self, run_id: &str, update: RunUpdate) -> StoreResult<RunInfo> {
@@ -409,7 +383,7 @@ impl RunStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         if let Some(name) = update.run_name.filter(|n| !n.is_empty()) {
-            Self::upsert_tags(&mut w.tx, run_id, &[KeyValue::new(RUN_NAME_TAG, name)]).await?;
+            self.upsert_tags(&mut w.tx, run_id, &[KeyValue::new(RUN_NAME_TAG, name)]).await?;
         }
         let info = Self::run_row(&mut w.tx, run_id).await?.into_info();
         w.tx.commit().await?;
@@ -453,18 +427,19 @@ impl RunStore for SqlStore {
             && params.is_empty()
             && tags.is_empty()
             && metrics.iter().all(|m| m.model_id.as_deref().is_none_or(str::is_empty));
-        let run = if metrics_alone && self.backend() == Backend::Postgres {
+        let upsert_checks_run = matches!(self.engine.upsert_latest_metrics(), Batch::Arrays(_));
+        let run = if metrics_alone && upsert_checks_run {
             None
         } else {
             Some(Self::active_run_row(&mut w.tx, run_id).await?)
         };
-        Self::insert_params(&mut w.tx, run_id, params).await?;
-        Self::insert_metrics(&mut w.tx, run_id, metrics).await?;
+        self.insert_params(&mut w.tx, run_id, params).await?;
+        self.insert_metrics(&mut w.tx, run_id, metrics).await?;
         if let Some(run) = &run {
-            Self::insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
+            self.insert_model_metrics(&mut w.tx, run_id, run.experiment_id, metrics).await?;
         }
         if !tags.is_empty() {
-            Self::upsert_tags(&mut w.tx, run_id, tags).await?;
+            self.upsert_tags(&mut w.tx, run_id, tags).await?;
         }
         w.tx.commit().await?;
         Ok(())
@@ -570,7 +545,7 @@ impl RunStore for SqlStore {
         if experiment_ids.is_empty() {
             return Ok(Page { items: Vec::new(), next_offset: None });
         }
-        let order = RunOrder::parse(&search.order_by).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let order = RunOrder::parse(&search.order_by)?;
         let mut conn = self.pool.acquire().await?;
         // A page that lies wholly among the runs with a number for the leading metric is read
         // from that prefix of the order alone, which an index serves without a full sort.
@@ -583,7 +558,7 @@ impl RunStore for SqlStore {
         }
         let next_offset = (rows.len() > search.max_results).then(|| search.offset + search.max_results);
         rows.truncate(search.max_results);
-        let mut items = Self::load_runs(&mut conn, rows).await?;
+        let mut items = self.load_runs(&mut conn, rows).await?;
         // MLflow's search answers with each run's model outputs but not its model inputs.
         for run in &mut items {
             run.inputs.model_inputs.clear();

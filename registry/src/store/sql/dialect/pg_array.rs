@@ -1,4 +1,4 @@
-//! PostgreSQL array literals, bound as one text value each.
+//! PostgreSQL array literals, bound as one text value each ([`Batch::Arrays`](super::Batch)).
 //!
 //! sqlx's `Any` driver binds scalars only. A multi-row insert written as `UNNEST` over a few
 //! arrays is one short statement whatever the row count: PostgreSQL parses and plans it once
@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 /// `{"a","b"}`: every element quoted, so that spaces, commas and braces stay in it.
-pub(super) fn text<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+pub(in crate::store::sql) fn text<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::from("{");
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
@@ -28,14 +28,14 @@ pub(super) fn text<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// `{1,2}`.
-pub(super) fn ints(items: impl IntoIterator<Item = i64>) -> String {
+pub(in crate::store::sql) fn ints(items: impl IntoIterator<Item = i64>) -> String {
     join(items, |out, v| write!(out, "{v}"))
 }
 
 /// `{0.5,1e300}`: Rust writes the shortest text that reads back as the same double, and
 /// PostgreSQL reads decimal text correctly rounded, so values round-trip exactly. Callers map
 /// NaN and infinities first (see `stored_value`); they are written as PostgreSQL spells them.
-pub(super) fn floats(items: impl IntoIterator<Item = f64>) -> String {
+pub(in crate::store::sql) fn floats(items: impl IntoIterator<Item = f64>) -> String {
     join(items, |out, v| {
         if v.is_nan() {
             out.write_str("NaN")
