@@ -159,3 +159,21 @@ impl From<crate::artifacts::ArtifactError> for ApiError {
         }
     }
 }
+
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError;
+        match e {
+            ServiceError::NotFound(m) => ApiError::not_found(m),
+            ServiceError::AlreadyExists(m) => ApiError::new(ErrorCode::ResourceAlreadyExists, m),
+            ServiceError::Invalid(m) => ApiError::invalid(m),
+            ServiceError::InvalidState(m) => ApiError::new(ErrorCode::InvalidState, m),
+            ServiceError::Conflict(m) => ApiError::new(ErrorCode::ResourceConflict, m),
+            ServiceError::BadRequest(m) => ApiError::bad_request(m),
+            ServiceError::NotImplemented(m) => ApiError::new(ErrorCode::NotImplemented, m),
+            ServiceError::Store(e) => e.into(),
+            ServiceError::Search(e) => e.into(),
+            ServiceError::Artifact(e) => e.into(),
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! Pitwall's MLflow-compatible tracking server.
 //!
 //! [`app`] builds the router over a store; [`serve`] runs it. The router takes further layers
-//! (auth, metrics) from the caller, and the store trait is what the web pages read.
+//! (auth, metrics) from the caller. Handlers read requests and call [`service`], whose
+//! operations the web pages call too; [`store`] is what the services read and write.
 
 #![forbid(unsafe_code)]
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod names;
 mod openapi;
 pub mod search;
+pub mod service;
 pub mod store;
 pub mod validation;
 
@@ -21,9 +23,7 @@ pub use openapi::openapi_json;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
-use error::{ApiError, ErrorCode};
+use axum::http::{HeaderName, HeaderValue, Request};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -38,14 +38,11 @@ const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     api::routes::router()
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(api::fallback::not_found)
+        .method_not_allowed_fallback(api::fallback::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(ErrorCode::InternalError, "Internal error: the request handler panicked; see the server log.")
-                .into_response()
-        }))
+        .layer(CatchPanicLayer::custom(|_| api::fallback::handler_panicked()))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("SAMEORIGIN"),
@@ -60,16 +57,6 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-}
-
-async fn not_found(uri: axum::http::Uri) -> Response {
-    ApiError::new(ErrorCode::EndpointNotFound, format!("No endpoint at {}", uri.path())).into_response()
-}
-
-async fn method_not_allowed() -> Response {
-    let mut r = ApiError::bad_request("The method is not allowed for the requested URL.").into_response();
-    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    r
 }
 
 /// Opens the store named by `config` and serves until SIGTERM or Ctrl-C.

@@ -1,8 +1,8 @@
 //! MLflow's limits on what may be logged (`mlflow/utils/validation.py`), with its messages.
 
-use crate::api::request::invalid_value_with;
-use crate::error::ApiError;
+use crate::service::ServiceError;
 use pitwall_openapi::{DatasetInput, KeyValue, Metric};
+use serde_json::Value;
 use std::sync::LazyLock;
 
 pub const MAX_PARAMS_TAGS_PER_BATCH: usize = 100;
@@ -22,6 +22,42 @@ pub const MAX_DATASET_SOURCE_SIZE: usize = 65535;
 pub const MAX_DATASET_PROFILE_SIZE: usize = 16_777_215;
 pub const MAX_INPUT_TAG_KEY_SIZE: usize = 255;
 pub const MAX_INPUT_TAG_VALUE_SIZE: usize = 500;
+
+/// The tail of MLflow's messages about request parameters.
+pub const DOCS_HINT: &str = " See the API docs for more information about request parameters.";
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(message.into())
+}
+
+/// Python's `type(value).__name__`, which MLflow quotes in its hints.
+fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as MLflow quotes values.
+fn compact_json(v: &Value) -> String {
+    // serde_json's maps are ordered by key unless preserve_order is on, as sort_keys does.
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// MLflow's `invalid_value`: the value as compact JSON, then the reason.
+pub fn invalid_value_with(param: &str, value: &Value, reason: &str) -> ServiceError {
+    invalid(format!("Invalid value {} for parameter '{param}' supplied: {reason}", compact_json(value)))
+}
+
+/// A value of the wrong type, with MLflow's hint naming the type it was.
+pub fn wrong_type(param: &str, value: &Value) -> ServiceError {
+    invalid_value_with(param, value, &format!(" Hint: Value was of type '{}'.{DOCS_HINT}", python_type(value)))
+}
 
 const BAD_CHARACTERS: &str = "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).";
 
@@ -63,8 +99,8 @@ fn path_not_unique(name: &str) -> bool {
 }
 
 /// Checks a metric, param or tag name given as request field `param`.
-fn validate_name(param: &str, name: &str) -> Result<(), ApiError> {
-    let value = serde_json::Value::String(name.to_owned());
+fn validate_name(param: &str, name: &str) -> Result<(), ServiceError> {
+    let value = Value::String(name.to_owned());
     if !VALID_NAME.is_match(name) {
         return Err(invalid_value_with(param, &value, BAD_CHARACTERS));
     }
@@ -88,7 +124,7 @@ fn truncate_chars(s: &str, limit: usize) -> String {
 }
 
 /// MLflow's length check: an error, or (for values MLflow truncates) the first `limit` characters.
-fn length_limit(entity: &str, limit: usize, value: &str, truncate: bool) -> Result<String, ApiError> {
+fn length_limit(entity: &str, limit: usize, value: &str, truncate: bool) -> Result<String, ServiceError> {
     let len = char_len(value);
     if len <= limit {
         return Ok(value.to_owned());
@@ -100,15 +136,15 @@ fn length_limit(entity: &str, limit: usize, value: &str, truncate: bool) -> Resu
         );
         return Ok(truncate_chars(value, limit));
     }
-    Err(ApiError::invalid(format!("'{entity}' exceeds the maximum length of {limit} characters")))
+    Err(invalid(format!("'{entity}' exceeds the maximum length of {limit} characters")))
 }
 
-pub fn validate_run_id(run_id: &str) -> Result<(), ApiError> {
-    if VALID_RUN_ID.is_match(run_id) { Ok(()) } else { Err(ApiError::invalid(format!("Invalid run ID: '{run_id}'"))) }
+pub fn validate_run_id(run_id: &str) -> Result<(), ServiceError> {
+    if VALID_RUN_ID.is_match(run_id) { Ok(()) } else { Err(invalid(format!("Invalid run ID: '{run_id}'"))) }
 }
 
 /// Checks a metric; `prefix` is where it sits in the request (`metrics[3].` in a batch).
-pub fn validate_metric(m: &Metric, prefix: &str) -> Result<(), ApiError> {
+pub fn validate_metric(m: &Metric, prefix: &str) -> Result<(), ServiceError> {
     validate_name(&format!("{prefix}name"), &m.key)?;
     if m.timestamp < 0 {
         let reason =
@@ -120,7 +156,7 @@ pub fn validate_metric(m: &Metric, prefix: &str) -> Result<(), ApiError> {
 }
 
 /// A param as it will be stored (its value truncated as MLflow does).
-pub fn validate_param(p: &KeyValue, prefix: &str) -> Result<KeyValue, ApiError> {
+pub fn validate_param(p: &KeyValue, prefix: &str) -> Result<KeyValue, ServiceError> {
     validate_name(&format!("{prefix}key"), &p.key)?;
     Ok(KeyValue {
         key: length_limit("Param key", MAX_ENTITY_KEY_LENGTH, &p.key, false)?,
@@ -129,7 +165,7 @@ pub fn validate_param(p: &KeyValue, prefix: &str) -> Result<KeyValue, ApiError> 
 }
 
 /// A run tag as it will be stored (its value truncated as MLflow does).
-pub fn validate_tag(t: &KeyValue, prefix: &str) -> Result<KeyValue, ApiError> {
+pub fn validate_tag(t: &KeyValue, prefix: &str) -> Result<KeyValue, ServiceError> {
     validate_name(&format!("{prefix}key"), &t.key)?;
     Ok(KeyValue {
         key: length_limit("Tag key", MAX_ENTITY_KEY_LENGTH, &t.key, false)?,
@@ -137,34 +173,34 @@ pub fn validate_tag(t: &KeyValue, prefix: &str) -> Result<KeyValue, ApiError> {
     })
 }
 
-pub fn validate_experiment_tag(t: &KeyValue) -> Result<(), ApiError> {
+pub fn validate_experiment_tag(t: &KeyValue) -> Result<(), ServiceError> {
     validate_name("key", &t.key)?;
     length_limit("key", MAX_EXPERIMENT_TAG_KEY_LENGTH, &t.key, false)?;
     length_limit("value", MAX_EXPERIMENT_TAG_VAL_LENGTH, &t.value, false)?;
     Ok(())
 }
 
-pub fn validate_experiment_name(name: &str) -> Result<(), ApiError> {
+pub fn validate_experiment_name(name: &str) -> Result<(), ServiceError> {
     if name.trim().is_empty() {
-        return Err(ApiError::invalid(format!("Invalid experiment name: '{name}'")));
+        return Err(invalid(format!("Invalid experiment name: '{name}'")));
     }
     length_limit("name", MAX_EXPERIMENT_NAME_LENGTH, name, false)?;
     Ok(())
 }
 
-pub fn validate_artifact_location(location: &str) -> Result<(), ApiError> {
+pub fn validate_artifact_location(location: &str) -> Result<(), ServiceError> {
     if location.starts_with("runs:") {
-        return Err(ApiError::invalid(format!("Artifact location cannot be a runs:/ URI. Given: '{location}'")));
+        return Err(invalid(format!("Artifact location cannot be a runs:/ URI. Given: '{location}'")));
     }
     if location.contains('#') {
-        return Err(ApiError::invalid("'artifact_location' URL can't include fragments or params."));
+        return Err(invalid("'artifact_location' URL can't include fragments or params."));
     }
     Ok(())
 }
 
-fn batch_limit(entity: &str, limit: usize, len: usize) -> Result<(), ApiError> {
+fn batch_limit(entity: &str, limit: usize, len: usize) -> Result<(), ServiceError> {
     if len > limit {
-        return Err(ApiError::invalid(format!(
+        return Err(invalid(format!(
             "A batch logging request can contain at most {limit} {entity}. Got {len} {entity}. Please split up \
              {entity} across multiple requests and try again."
         )));
@@ -177,7 +213,7 @@ pub fn validate_batch(
     metrics: &[Metric],
     params: &[KeyValue],
     tags: &[KeyValue],
-) -> Result<(Vec<KeyValue>, Vec<KeyValue>), ApiError> {
+) -> Result<(Vec<KeyValue>, Vec<KeyValue>), ServiceError> {
     batch_limit("metrics", MAX_METRICS_PER_BATCH, metrics.len())?;
     batch_limit("params", MAX_PARAMS_TAGS_PER_BATCH, params.len())?;
     batch_limit("tags", MAX_PARAMS_TAGS_PER_BATCH, tags.len())?;
@@ -201,7 +237,7 @@ pub fn validate_batch(
     let mut seen = std::collections::HashSet::new();
     let dupes: Vec<String> = params.iter().filter(|p| !seen.insert(&p.key)).map(|p| format!("'{}'", p.key)).collect();
     if !dupes.is_empty() {
-        return Err(ApiError::invalid(format!(
+        return Err(invalid(format!(
             "Duplicate parameter keys have been submitted: [{}]. Please ensure the request contains only one param \
              value per param key.",
             dupes.join(", ")
@@ -210,7 +246,7 @@ pub fn validate_batch(
     Ok((params, tags))
 }
 
-pub fn validate_dataset_inputs(inputs: &[DatasetInput]) -> Result<(), ApiError> {
+pub fn validate_dataset_inputs(inputs: &[DatasetInput]) -> Result<(), ServiceError> {
     for input in inputs {
         let d = &input.dataset;
         let checks = [
@@ -222,17 +258,15 @@ pub fn validate_dataset_inputs(inputs: &[DatasetInput]) -> Result<(), ApiError> 
         ];
         for (what, len, max) in checks {
             if len > max {
-                return Err(ApiError::invalid(format!("Dataset {what} exceeds the maximum length of {max}")));
+                return Err(invalid(format!("Dataset {what} exceeds the maximum length of {max}")));
             }
         }
         for tag in &input.tags {
             if tag.key.len() > MAX_INPUT_TAG_KEY_SIZE {
-                return Err(ApiError::invalid(format!(
-                    "InputTag key exceeds the maximum length of {MAX_INPUT_TAG_KEY_SIZE}"
-                )));
+                return Err(invalid(format!("InputTag key exceeds the maximum length of {MAX_INPUT_TAG_KEY_SIZE}")));
             }
             if tag.value.len() > MAX_INPUT_TAG_VALUE_SIZE {
-                return Err(ApiError::invalid(format!(
+                return Err(invalid(format!(
                     "InputTag value exceeds the maximum length of {MAX_INPUT_TAG_VALUE_SIZE}"
                 )));
             }
@@ -251,12 +285,12 @@ static VALID_ALIAS: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(
 static VERSION_ALIAS: LazyLock<regex::Regex> = LazyLock::new(|| regex::Regex::new(r"^[vV]\d+$").expect("valid regex"));
 
 /// A registered model name (`_validate_model_name`); `param` names the request field.
-pub fn validate_model_name_as(param: &str, name: &str) -> Result<(), ApiError> {
+pub fn validate_model_name_as(param: &str, name: &str) -> Result<(), ServiceError> {
     if name.trim().is_empty() {
-        return Err(ApiError::invalid(format!("Missing value for required parameter '{param}'.")));
+        return Err(invalid(format!("Missing value for required parameter '{param}'.")));
     }
     if name.contains('/') || name.contains(':') {
-        return Err(ApiError::invalid(format!("Invalid model name '{name}'. Names cannot contain '/' or ':'.")));
+        return Err(invalid(format!("Invalid model name '{name}'. Names cannot contain '/' or ':'.")));
     }
     if path_not_unique(name) {
         let reason = format!(
@@ -264,18 +298,18 @@ pub fn validate_model_name_as(param: &str, name: &str) -> Result<(), ApiError> {
              such. This name would resolve to '{}'",
             normpath(name)
         );
-        return Err(invalid_value_with("name", &serde_json::Value::String(name.to_owned()), &reason));
+        return Err(invalid_value_with("name", &Value::String(name.to_owned()), &reason));
     }
     Ok(())
 }
 
 /// A registered model name given as `name`.
-pub fn validate_model_name(name: &str) -> Result<(), ApiError> {
+pub fn validate_model_name(name: &str) -> Result<(), ServiceError> {
     validate_model_name_as("name", name)
 }
 
 /// A registered model tag (`_validate_registered_model_tag`).
-pub fn validate_registered_model_tag(t: &KeyValue) -> Result<(), ApiError> {
+pub fn validate_registered_model_tag(t: &KeyValue) -> Result<(), ServiceError> {
     validate_name("key", &t.key)?;
     length_limit("key", MAX_MODEL_REGISTRY_TAG_KEY_LENGTH, &t.key, false)?;
     length_limit("value", MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH, &t.value, false)?;
@@ -283,11 +317,11 @@ pub fn validate_registered_model_tag(t: &KeyValue) -> Result<(), ApiError> {
 }
 
 /// A model version tag (`_validate_model_version_tag`).
-pub fn validate_model_version_tag(t: &KeyValue) -> Result<(), ApiError> {
+pub fn validate_model_version_tag(t: &KeyValue) -> Result<(), ServiceError> {
     validate_name("key", &t.key)?;
     length_limit("key", MAX_MODEL_REGISTRY_TAG_KEY_LENGTH, &t.key, false)?;
     if t.key == PROMPT_TEXT_TAG && char_len(&t.value) > MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH {
-        return Err(ApiError::invalid(format!(
+        return Err(invalid(format!(
             "Prompt text exceeds max length of {MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH} characters."
         )));
     }
@@ -296,18 +330,18 @@ pub fn validate_model_version_tag(t: &KeyValue) -> Result<(), ApiError> {
 }
 
 /// A tag key given for deletion (`_validate_tag_name`).
-pub fn validate_tag_key(key: &str) -> Result<(), ApiError> {
+pub fn validate_tag_key(key: &str) -> Result<(), ServiceError> {
     validate_name("key", key)
 }
 
 /// An alias name (`_validate_model_alias_name`); reserved names are checked apart, because
 /// looking a version up by `latest` is allowed.
-pub fn validate_alias(alias: &str) -> Result<(), ApiError> {
+pub fn validate_alias(alias: &str) -> Result<(), ServiceError> {
     if alias.is_empty() {
-        return Err(ApiError::invalid("Registered model alias name cannot be empty."));
+        return Err(invalid("Registered model alias name cannot be empty."));
     }
     if !VALID_ALIAS.is_match(alias) {
-        return Err(ApiError::invalid(format!(
+        return Err(invalid(format!(
             "Invalid alias name: '{alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
         )));
     }
@@ -316,12 +350,12 @@ pub fn validate_alias(alias: &str) -> Result<(), ApiError> {
 }
 
 /// Aliases that would shadow `models:/name@latest` or a version (`v3`).
-pub fn validate_alias_not_reserved(alias: &str) -> Result<(), ApiError> {
+pub fn validate_alias_not_reserved(alias: &str) -> Result<(), ServiceError> {
     if alias.eq_ignore_ascii_case("latest") {
-        return Err(ApiError::invalid("'latest' alias name (case insensitive) is reserved."));
+        return Err(invalid("'latest' alias name (case insensitive) is reserved."));
     }
     if VERSION_ALIAS.is_match(alias) {
-        return Err(ApiError::invalid(format!("Version alias name '{alias}' is reserved.")));
+        return Err(invalid(format!("Version alias name '{alias}' is reserved.")));
     }
     Ok(())
 }
@@ -340,9 +374,9 @@ mod tests {
         }
         let err = validate_name("name", "a/../b").unwrap_err();
         assert!(
-            err.message.starts_with("Invalid value \"a/../b\" for parameter 'name' supplied: Names may be treated")
+            err.to_string().starts_with("Invalid value \"a/../b\" for parameter 'name' supplied: Names may be treated")
         );
-        assert!(err.message.ends_with("This name would resolve to 'b'"));
+        assert!(err.to_string().ends_with("This name would resolve to 'b'"));
     }
 
     #[test]
@@ -350,7 +384,7 @@ mod tests {
         let p = validate_param(&KeyValue::new("k", "x".repeat(7000)), "").unwrap();
         assert_eq!(p.value.len(), MAX_PARAM_VAL_LENGTH);
         let err = validate_param(&KeyValue::new("k".repeat(251), "v"), "").unwrap_err();
-        assert_eq!(err.message, "'Param key' exceeds the maximum length of 250 characters");
+        assert_eq!(err.to_string(), "'Param key' exceeds the maximum length of 250 characters");
         assert!(validate_experiment_tag(&KeyValue::new("k", "v".repeat(20001))).is_err());
     }
 
@@ -360,35 +394,38 @@ mod tests {
         assert!(validate_batch(&[], &params, &[]).is_err());
         let dup = [KeyValue::new("a", "1"), KeyValue::new("a", "2")];
         let err = validate_batch(&[], &dup, &[]).unwrap_err();
-        assert!(err.message.contains("Duplicate parameter keys have been submitted: ['a']"));
+        assert!(err.to_string().contains("Duplicate parameter keys have been submitted: ['a']"));
     }
 
     #[test]
     fn registry_names_tags_and_aliases() {
         assert!(validate_model_name("iris model-1.v2").is_ok());
         assert_eq!(
-            validate_model_name("a/b").unwrap_err().message,
+            validate_model_name("a/b").unwrap_err().to_string(),
             "Invalid model name 'a/b'. Names cannot contain '/' or ':'."
         );
-        assert_eq!(validate_model_name("  ").unwrap_err().message, "Missing value for required parameter 'name'.");
+        assert_eq!(validate_model_name("  ").unwrap_err().to_string(), "Missing value for required parameter 'name'.");
         assert!(validate_model_name("..").is_err());
         assert!(validate_registered_model_tag(&KeyValue::new("k", "v".repeat(100_000))).is_ok());
         assert_eq!(
-            validate_registered_model_tag(&KeyValue::new("k", "v".repeat(100_001))).unwrap_err().message,
+            validate_registered_model_tag(&KeyValue::new("k", "v".repeat(100_001))).unwrap_err().to_string(),
             "'value' exceeds the maximum length of 100000 characters"
         );
         assert!(validate_model_version_tag(&KeyValue::new("a/../b", "v")).is_err());
         assert!(validate_alias("champion-1_a").is_ok());
         assert_eq!(
-            validate_alias("a b").unwrap_err().message,
+            validate_alias("a b").unwrap_err().to_string(),
             "Invalid alias name: 'a b'. Names may only contain alphanumerics, underscores (_), and dashes (-)."
         );
         assert!(validate_alias(&"a".repeat(256)).is_err());
         assert_eq!(
-            validate_alias_not_reserved("Latest").unwrap_err().message,
+            validate_alias_not_reserved("Latest").unwrap_err().to_string(),
             "'latest' alias name (case insensitive) is reserved."
         );
-        assert_eq!(validate_alias_not_reserved("V12").unwrap_err().message, "Version alias name 'V12' is reserved.");
+        assert_eq!(
+            validate_alias_not_reserved("V12").unwrap_err().to_string(),
+            "Version alias name 'V12' is reserved."
+        );
         assert!(validate_alias_not_reserved("v1a").is_ok());
     }
 

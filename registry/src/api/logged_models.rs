@@ -3,18 +3,12 @@
 
 use super::request::{Kind, RawRequest, invalid_value, opt, parse, req};
 use super::{ApiResult, AppState, ok};
-use crate::error::ApiError;
-use crate::search::logged_models::{DatasetFilter, OrderByEntry, PageToken};
-use crate::store::{LoggedModelSearch, NewLoggedModel};
 use axum::extract::{Path, RawQuery, State};
 use pitwall_openapi::{
     CreateLoggedModel, Empty, FinalizeLoggedModel, LogLoggedModelParams, LoggedModelResponse, LoggedModelStatus,
     SearchLoggedModels, SearchLoggedModelsResponse, SetLoggedModelTags,
 };
 use serde_json::Value;
-
-/// `max_results` when a search gives none (the proto's default).
-const SEARCH_DEFAULT_MAX_RESULTS: i64 = 50;
 
 /// `CreateLoggedModel`.
 pub async fn create(State(s): State<AppState>, raw: RawRequest) -> ApiResult<LoggedModelResponse> {
@@ -27,18 +21,7 @@ pub async fn create(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Log
         opt("tags", Kind::Array),
     ];
     let m: CreateLoggedModel = parse(raw, &schema)?.msg;
-    // MLflow's handler passes unset strings on as empty ones, which it then stores and answers with.
-    let model = s
-        .store
-        .create_logged_model(NewLoggedModel {
-            experiment_id: m.experiment_id,
-            name: m.name.filter(|n| !n.is_empty()),
-            model_type: Some(m.model_type.unwrap_or_default()),
-            source_run_id: Some(m.source_run_id.unwrap_or_default()),
-            params: m.params,
-            tags: m.tags,
-        })
-        .await?;
+    let model = s.services().logged_models().create(m).await?;
     ok(LoggedModelResponse { model })
 }
 
@@ -51,7 +34,7 @@ pub async fn get(
     let allow_deleted = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "allow_deleted")
         .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true"));
-    ok(LoggedModelResponse { model: s.store.find_logged_model(&model_id, allow_deleted).await? })
+    ok(LoggedModelResponse { model: s.services().logged_models().get(&model_id, allow_deleted).await? })
 }
 
 /// `FinalizeLoggedModel`: the model named in the body gets the status, as in MLflow.
@@ -68,32 +51,32 @@ pub async fn finalize(
         return Err(invalid_value("status", v));
     }
     let m: FinalizeLoggedModel = parse(raw, &[req("model_id", Kind::Str), req("status", Kind::Enum)])?.msg;
-    ok(LoggedModelResponse { model: s.store.finalize_logged_model(&m.model_id, m.status).await? })
+    ok(LoggedModelResponse { model: s.services().logged_models().finalize(&m.model_id, m.status).await? })
 }
 
 /// `DeleteLoggedModel`.
 pub async fn delete(State(s): State<AppState>, Path(model_id): Path<String>) -> ApiResult<Empty> {
-    s.store.delete_logged_model(&model_id).await?;
+    s.services().logged_models().delete(&model_id).await?;
     ok(Empty {})
 }
 
 /// `SetLoggedModelTags`.
 pub async fn set_tags(State(s): State<AppState>, Path(model_id): Path<String>, raw: RawRequest) -> ApiResult<Empty> {
     let m: SetLoggedModelTags = parse(raw, &[opt("tags", Kind::Array)])?.msg;
-    s.store.set_logged_model_tags(&model_id, &m.tags).await?;
+    s.services().logged_models().set_tags(&model_id, &m.tags).await?;
     ok(Empty {})
 }
 
 /// `DeleteLoggedModelTag`.
 pub async fn delete_tag(State(s): State<AppState>, Path((model_id, key)): Path<(String, String)>) -> ApiResult<Empty> {
-    s.store.delete_logged_model_tag(&model_id, &key).await?;
+    s.services().logged_models().delete_tag(&model_id, &key).await?;
     ok(Empty {})
 }
 
 /// `LogLoggedModelParams`: the body must name the model too, though the path's is used.
 pub async fn log_params(State(s): State<AppState>, Path(model_id): Path<String>, raw: RawRequest) -> ApiResult<Empty> {
     let m: LogLoggedModelParams = parse(raw, &[req("model_id", Kind::Str), opt("params", Kind::Array)])?.msg;
-    s.store.log_logged_model_params(&model_id, &m.params).await?;
+    s.services().logged_models().log_params(&model_id, &m.params).await?;
     ok(Empty {})
 }
 
@@ -114,51 +97,6 @@ pub async fn search(State(s): State<AppState>, mut raw: RawRequest) -> ApiResult
         opt("page_token", Kind::Str),
     ];
     let m: SearchLoggedModels = parse(raw, &schema)?.msg;
-    if m.datasets.iter().any(|d| d.dataset_name.is_empty()) {
-        return Err(ApiError::invalid("`dataset_name` in the `datasets` clause must be specified."));
-    }
-    let max_results = match m.max_results {
-        None | Some(0) => SEARCH_DEFAULT_MAX_RESULTS,
-        Some(n) if n < 0 => {
-            return Err(ApiError::invalid(format!("Invalid value for max_results: {n}. It must be positive.")));
-        }
-        // An int32 in the proto.
-        Some(n) if n > i64::from(i32::MAX) => return Err(invalid_value("max_results", &serde_json::json!(n))),
-        Some(n) => n,
-    };
-    let filter = m.filter.filter(|f| !f.is_empty());
-    let order_by: Vec<OrderByEntry> = m
-        .order_by
-        .into_iter()
-        .map(|o| OrderByEntry {
-            field_name: o.field_name,
-            ascending: o.ascending.unwrap_or(true),
-            dataset_name: o.dataset_name.filter(|d| !d.is_empty()),
-            dataset_digest: o.dataset_digest.filter(|d| !d.is_empty()),
-        })
-        .collect();
-    let token_order = (!order_by.is_empty()).then(|| order_by.clone());
-    let offset = match m.page_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => PageToken::resume(token, &m.experiment_ids, filter.as_deref(), &token_order)?,
-        None => 0,
-    };
-    let page = s
-        .store
-        .search_logged_models(&LoggedModelSearch {
-            experiment_ids: m.experiment_ids.clone(),
-            filter: filter.clone().unwrap_or_default(),
-            datasets: m
-                .datasets
-                .into_iter()
-                .map(|d| DatasetFilter { name: d.dataset_name, digest: d.dataset_digest.filter(|g| !g.is_empty()) })
-                .collect(),
-            order_by,
-            max_results: max_results as usize,
-            offset: offset as usize,
-        })
-        .await?;
-    let next_page_token = page.next_offset.map(|offset| {
-        PageToken { experiment_ids: m.experiment_ids, filter, order_by: token_order, offset: offset as i64 }.encode()
-    });
-    ok(SearchLoggedModelsResponse { models: page.items, next_page_token })
+    let (models, next_page_token) = s.services().logged_models().search(m).await?;
+    ok(SearchLoggedModelsResponse { models, next_page_token })
 }

@@ -2,6 +2,7 @@
 
 pub mod artifacts;
 pub mod experiments;
+pub mod fallback;
 pub mod logged_models;
 pub mod metrics;
 pub mod model_versions;
@@ -13,6 +14,7 @@ pub mod server;
 
 use crate::artifacts::ArtifactRepo;
 use crate::error::ApiError;
+use crate::service::Services;
 use crate::store::TrackingStore;
 use axum::Json;
 use serde::Serialize;
@@ -25,6 +27,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Where proxied artifacts are read and written.
     pub artifacts: Arc<ArtifactRepo>,
+}
+
+impl AppState {
+    /// The domain operations over this state's store and artifact repository.
+    pub fn services(&self) -> Services<'_> {
+        Services::new(self.store.as_ref(), &self.artifacts)
+    }
 }
 
 /// Server settings the API answers with.

@@ -6,6 +6,7 @@
 //! then decoded into the endpoint's wire type.
 
 use crate::error::ApiError;
+use crate::validation;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
@@ -99,7 +100,7 @@ pub const fn opt(name: &'static str, kind: Kind) -> Field {
     Field { name, kind, required: false }
 }
 
-pub const DOCS_HINT: &str = " See the API docs for more information about request parameters.";
+pub use crate::validation::DOCS_HINT;
 
 fn snake_case(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
@@ -112,19 +113,6 @@ fn snake_case(key: &str) -> String {
         }
     }
     out
-}
-
-/// Python's `type(value).__name__`, which MLflow quotes in its hints.
-fn python_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }
 
 /// Whether MLflow's proto-JSON parser accepts `v` for a field of this kind.
@@ -170,18 +158,12 @@ fn python_accepts(kind: Kind, v: &Value) -> bool {
 
 /// MLflow's `invalid_value`: the value as compact JSON, then the reason.
 pub fn invalid_value_with(param: &str, value: &Value, reason: &str) -> ApiError {
-    ApiError::invalid(format!("Invalid value {} for parameter '{param}' supplied: {reason}", compact_json(value)))
+    validation::invalid_value_with(param, value, reason).into()
 }
 
 /// A value of the wrong type, with MLflow's hint naming the type it was.
 pub fn invalid_value(param: &str, value: &Value) -> ApiError {
-    invalid_value_with(param, value, &format!(" Hint: Value was of type '{}'.{DOCS_HINT}", python_type(value)))
-}
-
-/// `json.dumps(value, sort_keys=True, separators=(",", ":"))`, as MLflow quotes values.
-fn compact_json(v: &Value) -> String {
-    // serde_json's maps are ordered by key unless preserve_order is on, as sort_keys does.
-    serde_json::to_string(v).unwrap_or_default()
+    validation::wrong_type(param, value).into()
 }
 
 pub fn missing_value(param: &str) -> ApiError {

@@ -4,18 +4,13 @@
 use super::request::{Field, JsonBody, Kind, RawRequest, opt, parse, req};
 use super::{ApiResult, AppState, ok};
 use crate::error::ApiError;
-use crate::names::generate_run_name;
-use crate::search::page_token;
-use crate::store::{NewRun, RunSearch, RunUpdate, StoreError};
-use crate::validation;
+use crate::store::RunUpdate;
 use axum::extract::State;
 use pitwall_openapi::{
-    CreateRun, DeleteTag, Empty, KeyValue, LogBatch, LogInputs, LogMetric, LogOutputs, Metric, RUN_NAME_TAG,
-    RunIdRequest, RunKeyValue, RunResponse, SearchRuns, SearchRunsResponse, UpdateRun, UpdateRunResponse, ViewType,
+    CreateRun, DeleteTag, Empty, KeyValue, LogBatch, LogInputs, LogMetric, LogOutputs, Metric, RunIdRequest,
+    RunKeyValue, RunResponse, SearchRuns, SearchRunsResponse, UpdateRun, UpdateRunResponse,
 };
 
-const SEARCH_DEFAULT_MAX_RESULTS: i64 = 1000;
-const SEARCH_MAX_RESULTS: i64 = 50000;
 const RUN_ID: &[Field] = &[req("run_id", Kind::Str)];
 
 /// `CreateRun`.
@@ -27,42 +22,13 @@ pub async fn create(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Run
         opt("tags", Kind::Array),
     ];
     let m: CreateRun = parse(raw, &schema)?.msg;
-    let tags = m
-        .tags
-        .iter()
-        .enumerate()
-        .map(|(i, t)| validation::validate_tag(t, &format!("tags[{i}].")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let tag_name = tags.iter().rev().find(|t| t.key == RUN_NAME_TAG).map(|t| t.value.clone());
-    let given_name = m.run_name.filter(|n| !n.is_empty());
-    let run_name = match (given_name, tag_name) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(ApiError::invalid(format!(
-                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values \
-                 (run_name='{a}', mlflow.runName='{b}')."
-            )));
-        }
-        (Some(a), _) => a,
-        (None, Some(b)) if !b.is_empty() => b,
-        _ => generate_run_name(),
-    };
-    let run = s
-        .store
-        .create_run(NewRun {
-            experiment_id: m.experiment_id.filter(|e| !e.is_empty()).unwrap_or_else(|| "0".to_owned()),
-            user_id: m.user_id.unwrap_or_default(),
-            run_name,
-            start_time: m.start_time.unwrap_or(0),
-            tags,
-        })
-        .await?;
-    ok(RunResponse { run })
+    ok(RunResponse { run: s.services().runs().create(m).await? })
 }
 
 /// `GetRun`.
 pub async fn get(State(s): State<AppState>, raw: RawRequest) -> ApiResult<RunResponse> {
     let m: RunIdRequest = parse(raw, RUN_ID)?.msg;
-    ok(RunResponse { run: s.store.get_run(&m.run_id).await? })
+    ok(RunResponse { run: s.services().runs().get(&m.run_id).await? })
 }
 
 /// `UpdateRun`.
@@ -70,24 +36,21 @@ pub async fn update(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Upd
     let schema =
         [req("run_id", Kind::Str), opt("end_time", Kind::Int), opt("status", Kind::Enum), opt("run_name", Kind::Str)];
     let m: UpdateRun = parse(raw, &schema)?.msg;
-    let run_info = s
-        .store
-        .update_run(&m.run_id, RunUpdate { status: m.status, end_time: m.end_time, run_name: m.run_name })
-        .await?;
-    ok(UpdateRunResponse { run_info })
+    let update = RunUpdate { status: m.status, end_time: m.end_time, run_name: m.run_name };
+    ok(UpdateRunResponse { run_info: s.services().runs().update(&m.run_id, update).await? })
 }
 
 /// `DeleteRun`.
 pub async fn delete(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let m: RunIdRequest = parse(raw, RUN_ID)?.msg;
-    s.store.delete_run(&m.run_id).await?;
+    s.services().runs().delete(&m.run_id).await?;
     ok(Empty {})
 }
 
 /// `RestoreRun`.
 pub async fn restore(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let m: RunIdRequest = parse(raw, RUN_ID)?.msg;
-    s.store.restore_run(&m.run_id).await?;
+    s.services().runs().restore(&m.run_id).await?;
     ok(Empty {})
 }
 
@@ -109,39 +72,28 @@ pub async fn log_metric(State(s): State<AppState>, raw: RawRequest) -> ApiResult
     metric.model_id = m.model_id.filter(|id| !id.is_empty());
     metric.dataset_name = m.dataset_name.filter(|d| !d.is_empty());
     metric.dataset_digest = m.dataset_digest.filter(|d| !d.is_empty());
-    validation::validate_metric(&metric, "")?;
-    s.store.log_batch(&m.run_id, &[metric], &[], &[]).await?;
+    s.services().runs().log_metric(&m.run_id, metric).await?;
     ok(Empty {})
 }
 
 /// `LogParam`.
 pub async fn log_param(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let m: RunKeyValue = parse(raw, &[req("run_id", Kind::Str), req("key", Kind::Str), opt("value", Kind::Str)])?.msg;
-    let param = validation::validate_param(&KeyValue::new(m.key, m.value), "")?;
-    match s.store.log_batch(&m.run_id, &[], &[param], &[]).await {
-        Ok(()) => ok(Empty {}),
-        // One param logged alone is reported in MLflow's single-param wording.
-        Err(StoreError::ParamsChanged { run_id, changes }) if changes.len() == 1 => Err(ApiError::invalid(format!(
-            "Changing param values is not allowed. Param with key='{}' was already logged with value='{}' for run \
-             ID='{run_id}'. Attempted logging new value '{}'.",
-            changes[0].key, changes[0].old_value, changes[0].new_value
-        ))),
-        Err(e) => Err(e.into()),
-    }
+    s.services().runs().log_param(&m.run_id, &KeyValue::new(m.key, m.value)).await?;
+    ok(Empty {})
 }
 
 /// `SetTag`.
 pub async fn set_tag(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let m: RunKeyValue = parse(raw, &[req("run_id", Kind::Str), req("key", Kind::Str), opt("value", Kind::Str)])?.msg;
-    let tag = validation::validate_tag(&KeyValue::new(m.key, m.value), "")?;
-    s.store.log_batch(&m.run_id, &[], &[], &[tag]).await?;
+    s.services().runs().set_tag(&m.run_id, &KeyValue::new(m.key, m.value)).await?;
     ok(Empty {})
 }
 
 /// `DeleteTag`.
 pub async fn delete_tag(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let m: DeleteTag = parse(raw, &[req("run_id", Kind::Str), req("key", Kind::Str)])?.msg;
-    s.store.delete_tag(&m.run_id, &m.key).await?;
+    s.services().runs().delete_tag(&m.run_id, &m.key).await?;
     ok(Empty {})
 }
 
@@ -151,8 +103,7 @@ pub async fn log_batch(State(s): State<AppState>, JsonBody(body): JsonBody) -> A
         Some(m) => m,
         None => parse_batch(RawRequest::from_json(&body)?)?,
     };
-    let (params, tags) = validation::validate_batch(&m.metrics, &m.params, &m.tags)?;
-    s.store.log_batch(&m.run_id, &m.metrics, &params, &tags).await?;
+    s.services().runs().log_batch(&m.run_id, &m.metrics, &m.params, &m.tags).await?;
     ok(Empty {})
 }
 
@@ -160,15 +111,14 @@ pub async fn log_batch(State(s): State<AppState>, JsonBody(body): JsonBody) -> A
 pub async fn log_inputs(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let schema = [req("run_id", Kind::Str), opt("datasets", Kind::Array), opt("models", Kind::Array)];
     let m: LogInputs = parse(raw, &schema)?.msg;
-    validation::validate_dataset_inputs(&m.datasets)?;
-    s.store.log_inputs(&m.run_id, &m.datasets, &m.models).await?;
+    s.services().runs().log_inputs(&m.run_id, &m.datasets, &m.models).await?;
     ok(Empty {})
 }
 
 /// `LogOutputs`: logged models produced by the run.
 pub async fn log_outputs(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Empty> {
     let m: LogOutputs = parse(raw, &[req("run_id", Kind::Str), req("models", Kind::Array)])?.msg;
-    s.store.log_outputs(&m.run_id, &m.models).await?;
+    s.services().runs().log_outputs(&m.run_id, &m.models).await?;
     ok(Empty {})
 }
 
@@ -182,28 +132,9 @@ pub async fn search(State(s): State<AppState>, raw: RawRequest) -> ApiResult<Sea
         opt("run_view_type", Kind::Enum),
         opt("page_token", Kind::Str),
     ];
-    let parsed = parse::<SearchRuns>(raw, &schema)?;
-    let m = parsed.msg;
-    let max_results = m.max_results.unwrap_or(SEARCH_DEFAULT_MAX_RESULTS);
-    if max_results > SEARCH_MAX_RESULTS {
-        return Err(super::request::invalid_value("max_results", &serde_json::json!(max_results)));
-    }
-    if max_results < 1 {
-        return Err(ApiError::invalid(format!("Invalid value for max_results: {max_results}. It must be positive.")));
-    }
-    let offset = page_token::decode(m.page_token.as_deref())? as usize;
-    let page = s
-        .store
-        .search_runs(&RunSearch {
-            experiment_ids: m.experiment_ids,
-            filter: m.filter.unwrap_or_default(),
-            view_type: m.run_view_type.unwrap_or(ViewType::ActiveOnly),
-            order_by: m.order_by,
-            max_results: max_results as usize,
-            offset,
-        })
-        .await?;
-    ok(SearchRunsResponse { runs: page.items, next_page_token: page.next_offset.map(|o| page_token::encode(o as i64)) })
+    let m: SearchRuns = parse(raw, &schema)?.msg;
+    let (runs, next_page_token) = s.services().runs().search(m).await?;
+    ok(SearchRunsResponse { runs, next_page_token })
 }
 
 /// A log-batch body exactly as MLflow's clients send it: snake_case names, nothing else.

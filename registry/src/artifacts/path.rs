@@ -103,11 +103,13 @@ impl fmt::Display for ArtifactPath {
 }
 
 /// Percent-decodes until the text stops changing, as MLflow does, so that `%252e%252e` is
-/// seen as the `..` it becomes; text that is not UTF-8 once decoded is refused.
+/// seen as the `..` it becomes; text that is not UTF-8 once decoded is refused (`+` stays a
+/// plus).
 fn decode_until_stable(raw: &str) -> Result<String, ArtifactError> {
     let mut current: Cow<'_, str> = Cow::Borrowed(raw);
     for _ in 0..MAX_DECODE_ROUNDS {
-        let decoded = percent_decode(&current).ok_or_else(|| ArtifactError::InvalidPath { path: raw.to_owned() })?;
+        let decoded = String::from_utf8(percent_decode(&current, false))
+            .map_err(|_| ArtifactError::InvalidPath { path: raw.to_owned() })?;
         if decoded == current {
             return Ok(decoded);
         }
@@ -116,8 +118,9 @@ fn decode_until_stable(raw: &str) -> Result<String, ArtifactError> {
     Err(ArtifactError::InvalidPath { path: raw.to_owned() })
 }
 
-/// One round of `%XX` decoding (`+` stays a plus, as in Python's `unquote`).
-fn percent_decode(s: &str) -> Option<String> {
+/// One round of `%XX` decoding as Python's `unquote` (with `plus`, `unquote_plus`: a `+` is a
+/// space); the bytes are the caller's to read as UTF-8, strictly or not.
+pub fn percent_decode(s: &str, plus: bool) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -129,11 +132,11 @@ fn percent_decode(s: &str) -> Option<String> {
             out.push(h << 4 | l);
             i += 3;
         } else {
-            out.push(bytes[i]);
+            out.push(if plus && bytes[i] == b'+' { b' ' } else { bytes[i] });
             i += 1;
         }
     }
-    String::from_utf8(out).ok()
+    out
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -238,6 +241,14 @@ mod tests {
         ] {
             assert!(refused(p), "{p:?} was accepted");
         }
+    }
+
+    #[test]
+    fn one_round_of_percent_decoding() {
+        assert_eq!(percent_decode("a%2Fb%2e+c", false), b"a/b.+c");
+        assert_eq!(percent_decode("a%2Fb%2e+c", true), b"a/b. c");
+        assert_eq!(percent_decode("%%41%4", false), b"%A%4");
+        assert_eq!(percent_decode("%ff", false), [0xff]);
     }
 
     #[test]

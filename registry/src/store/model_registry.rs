@@ -47,14 +47,14 @@ pub struct NewModelVersion {
     pub user_id: Option<String>,
 }
 
-/// A registry search as the client asked for it; the store parses and checks all of it, in
-/// MLflow's order (filter, then order_by, then the page token).
+/// A registry search: the store parses the filter and order_by; the caller has read the page
+/// token into `offset` (after checking filter and order_by, MLflow's order).
 #[derive(Debug, Clone, Default)]
 pub struct RegistrySearch {
     pub filter: String,
     pub order_by: Vec<String>,
     pub max_results: usize,
-    pub page_token: Option<String>,
+    pub offset: usize,
 }
 
 /// Registered models, model versions, their tags and aliases.

@@ -16,12 +16,12 @@ fn version_of(name: &str, source: &str) -> NewModelVersion {
     }
 }
 
-fn search(filter: &str, order_by: &[&str], max_results: usize, page_token: Option<String>) -> RegistrySearch {
+fn search(filter: &str, order_by: &[&str], max_results: usize, offset: Option<usize>) -> RegistrySearch {
     RegistrySearch {
         filter: filter.to_owned(),
         order_by: order_by.iter().map(|s| s.to_string()).collect(),
         max_results,
-        page_token,
+        offset: offset.unwrap_or(0),
     }
 }
 
@@ -311,8 +311,7 @@ async fn registered_model_search_filters_order_and_pages() {
         s.update_registered_model("alpha", Some("newest")).await.unwrap();
         let p1 = s.search_registered_models(&search("", &["timestamp DESC"], 2, None)).await.unwrap();
         assert_eq!(names(&p1)[0], "alpha", "{}", t.name);
-        let token = pitwall_registry::search::page_token::encode(p1.next_offset.unwrap() as i64);
-        let p2 = s.search_registered_models(&search("", &["timestamp DESC"], 2, Some(token))).await.unwrap();
+        let p2 = s.search_registered_models(&search("", &["timestamp DESC"], 2, p1.next_offset)).await.unwrap();
         assert_eq!(p2.items.len(), 2);
         assert_eq!(p2.next_offset, None);
         let mut seen = names(&p1);
@@ -326,10 +325,6 @@ async fn registered_model_search_filters_order_and_pages() {
         ));
         assert!(matches!(
             s.search_registered_models(&search("", &["creation_timestamp"], 10, None)).await,
-            Err(StoreError::Invalid(_))
-        ));
-        assert!(matches!(
-            s.search_registered_models(&search("", &[], 10, Some("bad".into()))).await,
             Err(StoreError::Invalid(_))
         ));
     }

@@ -1,7 +1,6 @@
 //! The model registry: registered models, model versions, their tags and aliases.
 
 use super::{MAX_BINDS_PER_STATEMENT, SqlStore, is_unique_violation, now_millis};
-use crate::search::page_token;
 use crate::search::registry::{
     IS_PROMPT_TAG, model_versions_order_by, model_versions_where, registered_models_order_by, registered_models_where,
 };
@@ -408,8 +407,7 @@ impl ModelRegistryStore for SqlStore {
         let mut sql = self.sql(format!("SELECT {MODEL_COLUMNS} FROM registered_models rm WHERE 1 = 1"));
         registered_models_where(&search.filter, &mut sql)?;
         registered_models_order_by(&search.order_by, &mut sql)?;
-        let offset =
-            page_token::decode(search.page_token.as_deref()).map_err(|e| StoreError::Invalid(e.to_string()))? as usize;
+        let offset = search.offset;
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(offset as i64);
         let mut conn = self.pool.acquire().await?;
         let mut rows = sql.query_as::<ModelRow>().fetch_all(&mut *conn).await?;
@@ -609,8 +607,7 @@ impl ModelRegistryStore for SqlStore {
         let mut sql = self.sql(format!("SELECT {VERSION_COLUMNS} FROM model_versions mv WHERE 1 = 1"));
         model_versions_where(&search.filter, &mut sql)?;
         model_versions_order_by(&search.order_by, &mut sql)?;
-        let offset =
-            page_token::decode(search.page_token.as_deref()).map_err(|e| StoreError::Invalid(e.to_string()))? as usize;
+        let offset = search.offset;
         sql.push(" LIMIT ").bind(search.max_results as i64 + 1).push(" OFFSET ").bind(offset as i64);
         let mut conn = self.pool.acquire().await?;
         let mut rows = sql.query_as::<VersionRow>().fetch_all(&mut *conn).await?;
