@@ -139,14 +139,13 @@ impl PartialSchema for ErrorCode {
 impl ToSchema for ErrorCode {}
 
 /// MLflow's error body, as Pitwall's servers send it.
-///
-/// The fields are declared in the order the tracking server has always written them (sorted
-/// by name), so a body keeps its bytes.
+// The fields are declared in the order the tracking server has always written them (sorted by
+// name), so a body keeps its bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorResponse {
-    /// The class MLflow 3's tracking server adds beside the code; MLflow's scoring server
-    /// leaves it out, and so does Pitwall's.
+    /// MLflow 3's class of the error; the tracking server sends it, the scoring server does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub error_class: Option<String>,
     #[schema(inline)]
     pub error_code: ErrorCode,
