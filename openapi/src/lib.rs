@@ -7,6 +7,7 @@
 //! `"NaN"`/`"Infinity"`/`"-Infinity"`.
 
 pub mod artifacts;
+pub mod error;
 pub mod experiments;
 pub mod json;
 pub mod logged_models;
@@ -16,6 +17,7 @@ pub mod runs;
 pub mod server;
 
 pub use artifacts::*;
+pub use error::{ErrorCode, ErrorResponse};
 pub use experiments::*;
 pub use logged_models::*;
 pub use metrics::*;

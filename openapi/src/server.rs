@@ -1,14 +1,7 @@
-//! Server-level documents: the error body and `server-info`.
+//! Server-level documents: `server-info`.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// MLflow's error body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ErrorResponse {
-    pub error_code: String,
-    pub message: String,
-}
 
 /// `GET /api/3.0/mlflow/server-info`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use pitwall_lake::{DEFAULT_LAKE_URI, Lake, LakeConfig, Progress, SeasonRange, StepReport};
+use pitwall_lake::{Lake, Progress, SeasonRange, StepReport};
+
+use crate::args::LakeArgs;
 
 /// `pitwall ingest <source>`.
 #[derive(Debug, Subcommand)]
@@ -60,13 +62,6 @@ pub struct SqlArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LakeArgs {
-    /// Lake root: a folder, file://, s3://bucket/prefix, or s3://{layer} for a bucket per layer.
-    #[arg(long, env = "PITWALL_LAKE_URI", default_value = DEFAULT_LAKE_URI)]
-    lake_uri: String,
-}
-
-#[derive(Debug, Args)]
 pub struct BuildArgs {
     /// Recompute every fs_drivers partition (every race date since 1950).
     #[arg(long)]
@@ -87,17 +82,15 @@ pub struct VacuumArgs {
     lake: LakeArgs,
 }
 
-impl LakeArgs {
-    fn open(&self) -> anyhow::Result<Lake> {
-        let lake = Lake::open(&LakeConfig::new(&self.lake_uri))?;
-        Ok(lake.with_progress(Arc::new(Bars::default())))
-    }
+/// The lake of `args`, drawing its long steps as progress bars.
+fn open(args: &LakeArgs) -> anyhow::Result<Lake> {
+    Ok(args.open()?.with_progress(Arc::new(Bars::default())))
 }
 
 pub async fn ingest(cmd: IngestCommand) -> anyhow::Result<()> {
     match cmd {
         IngestCommand::F1db(args) => {
-            let report = args.lake.open()?.ingest_f1db(&args.source, args.seasons).await?;
+            let report = open(&args.lake)?.ingest_f1db(&args.source, args.seasons).await?;
             println!("{report}");
             Ok(())
         }
@@ -106,24 +99,24 @@ pub async fn ingest(cmd: IngestCommand) -> anyhow::Result<()> {
 
 pub async fn lake(cmd: LakeCommand) -> anyhow::Result<()> {
     match cmd {
-        LakeCommand::Build(args) => print_steps(args.lake.open()?.build(args.full).await?),
-        LakeCommand::Bronze(args) => print_steps(vec![args.open()?.build_bronze().await?]),
-        LakeCommand::Silver(args) => print_steps(args.open()?.build_silver().await?),
-        LakeCommand::FsDrivers(args) => print_steps(args.lake.open()?.build_fs_drivers(args.full).await?),
-        LakeCommand::Abt(args) => print_steps(vec![args.open()?.build_abt_churn().await?]),
+        LakeCommand::Build(args) => print_steps(open(&args.lake)?.build(args.full).await?),
+        LakeCommand::Bronze(args) => print_steps(vec![open(&args)?.build_bronze().await?]),
+        LakeCommand::Silver(args) => print_steps(open(&args)?.build_silver().await?),
+        LakeCommand::FsDrivers(args) => print_steps(open(&args.lake)?.build_fs_drivers(args.full).await?),
+        LakeCommand::Abt(args) => print_steps(vec![open(&args)?.build_abt_churn().await?]),
         LakeCommand::Tables(args) => {
-            print!("{}", args.open()?.tables().await?);
+            print!("{}", open(&args)?.tables().await?);
             Ok(())
         }
         LakeCommand::Vacuum(args) => {
             let retention = chrono::Duration::hours(i64::from(args.retention_hours));
-            for report in args.lake.open()?.vacuum(retention, args.dry_run).await? {
+            for report in open(&args.lake)?.vacuum(retention, args.dry_run).await? {
                 println!("{report}");
             }
             Ok(())
         }
         LakeCommand::Sql(args) => {
-            let batches = args.lake.open()?.sql(&args.query).await?;
+            let batches = open(&args.lake)?.sql(&args.query).await?;
             println!("{}", pitwall_lake::arrow::util::pretty::pretty_format_batches(&batches)?);
             Ok(())
         }

@@ -1,5 +1,6 @@
 //! The `pitwall` command. Each arm is a call into one of the workspace's libraries.
 
+mod args;
 mod lake_cli;
 mod serve_cli;
 mod server_cli;
@@ -69,5 +70,7 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("PITWALL_LOG").unwrap_or_else(|_| {
         EnvFilter::new("info,buoyant_kernel=warn,buoyant_kernel::snapshot::builder=off,deltalake_core=warn")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colour codes only for a terminal: a log redirected to a file or a pipe stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
 }

@@ -4,15 +4,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use pitwall_lake::{DEFAULT_LAKE_URI, Lake, LakeConfig};
-use pitwall_openapi::{KeyValue, LoggedModelStatus, RunInfo, RunStatus};
+use pitwall_openapi::{RunInfo, RunStatus};
 use pitwall_trainer::client::TrackingClient;
-use pitwall_trainer::publish::{CHAMPION, Promotion};
+use pitwall_trainer::publish::Promotion;
 use pitwall_trainer::score::since_date;
-use pitwall_trainer::train::learner;
 use pitwall_trainer::{
-    BoostParams, Learner, ModelKind, ModelSource, TrainOptions, TrainReport, score_churn, train_churn,
+    BoostParams, Dirs, JobEvents, ModelKind, ModelSource, PublishTo, TrainOptions, TrainReport, VersionRef,
+    fetch_and_score, score_churn, train_and_publish,
 };
+
+use crate::args::LakeArgs;
 
 /// `pitwall train <model>`.
 #[derive(Debug, Subcommand)]
@@ -45,9 +46,6 @@ pub struct TrainChurnArgs {
     /// Depth of each boosted tree (1: stumps).
     #[arg(long, default_value_t = BoostParams::default().max_depth)]
     max_depth: usize,
-    /// Tree fitter: presorted (columns sorted once) or linfa (linfa-trees' DecisionTree).
-    #[arg(long, default_value = "presorted", value_parser = learner)]
-    learner: Learner,
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -55,7 +53,7 @@ pub struct TrainChurnArgs {
     #[arg(long)]
     output: Option<PathBuf>,
     #[command(flatten)]
-    lake: LakeUri,
+    lake: LakeArgs,
 }
 
 /// `pitwall score <model>`.
@@ -88,20 +86,7 @@ pub struct ScoreChurnArgs {
     #[arg(long, value_parser = |s: &str| since_date(s).map_err(|e| e.to_string()))]
     since: Option<chrono::NaiveDate>,
     #[command(flatten)]
-    lake: LakeUri,
-}
-
-#[derive(Debug, Args)]
-pub struct LakeUri {
-    /// Lake root: a folder, file://, s3://bucket/prefix, or s3://{layer} for a bucket per layer.
-    #[arg(long, env = "PITWALL_LAKE_URI", default_value = DEFAULT_LAKE_URI)]
-    lake_uri: String,
-}
-
-impl LakeUri {
-    fn open(&self) -> anyhow::Result<Lake> {
-        Ok(Lake::open(&LakeConfig::new(&self.lake_uri))?)
-    }
+    lake: LakeArgs,
 }
 
 pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
@@ -112,14 +97,12 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
             n_estimators: args.n_estimators,
             learning_rate: args.learning_rate,
             max_depth: args.max_depth,
-            learner: args.learner,
+            ..BoostParams::default()
         },
         seed: args.seed,
         ..TrainOptions::default()
     };
-    let run_dir = args.output.unwrap_or_else(|| {
-        PathBuf::from("pitwall-data/runs").join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
-    });
+    let run_dir = args.output.unwrap_or_else(|| Dirs::default().new_run_dir());
     let bar = match options.model {
         ModelKind::TreeEnsemble => ProgressBar::new(options.boost.n_estimators as u64).with_style(
             ProgressStyle::with_template("boosting [{bar:40}] {pos}/{len} ({elapsed})")
@@ -129,35 +112,24 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
         ModelKind::Logistic => ProgressBar::hidden(),
     };
     let lake = args.lake.open()?;
-    // A registry that cannot be reached fails the command before the fit, not after it.
-    let client = args.tracking_uri.as_deref().map(TrackingClient::new).transpose()?;
-    if let Some(client) = &client {
-        client.check().await?;
-    }
-    let report = train_churn(&lake, &options, &run_dir, |_| bar.inc(1)).await;
+    let publish = match args.tracking_uri.as_deref() {
+        Some(uri) => Some(PublishTo {
+            client: TrackingClient::new(uri)?,
+            experiment: args.experiment,
+            registered_model: args.registered_model.clone(),
+        }),
+        None => None,
+    };
+    let outcome = train_and_publish(&lake, &options, &run_dir, publish.as_ref(), &mut Printer { bar: &bar }).await;
     bar.finish_and_clear();
-    let report = report?;
-    println!("{} ABT rows, model {}", report.abt_rows, report.trained.model.kind());
-    for (name, value) in report.trained.metrics() {
-        println!("{name}: {value:.4}");
-    }
-    println!("model: {}", report.files.model_dir.display());
-    println!("artifacts: {}", report.files.run_dir.display());
-    if let Some(client) = &client {
-        let run_name = report.files.run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let info =
-            client.log_training(&args.experiment, &run_name, &options, &report.trained, report.abt_version).await?;
-        let published = publish(client, &info, &options, &report, &args.registered_model).await;
-        let status = if published.is_ok() { RunStatus::Finished } else { RunStatus::Failed };
-        client.end_run(&info.run_id, status).await?;
-        println!("run {} logged to experiment {}", info.run_id, args.experiment);
-        match published? {
+    if let Some(published) = outcome?.published {
+        let model = &args.registered_model;
+        match published.promotion {
             Promotion::Registered { version, champion: true } => {
-                println!("registered {} version {version}: the new champion", args.registered_model)
+                println!("registered {model} version {version}: the new champion")
             }
             Promotion::Registered { version, champion: false } => println!(
-                "registered {} version {version}; a better version registered at the same time stays champion",
-                args.registered_model
+                "registered {model} version {version}; a better version registered at the same time stays champion"
             ),
             Promotion::Kept { champion_version, champion_auc } => println!(
                 "not registered: champion version {champion_version} has auc_test {champion_auc:.4}, at least this run's"
@@ -167,36 +139,44 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The run's artifacts, its logged model and the registry version, over the REST API.
-async fn publish(
-    client: &TrackingClient,
-    run: &RunInfo,
-    options: &TrainOptions,
-    report: &TrainReport,
-    registered_model: &str,
-) -> anyhow::Result<Promotion> {
-    let files = &report.files;
-    for path in &files.artifacts {
-        let rel = path.strip_prefix(&files.run_dir).unwrap_or(path);
-        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-        client.put_artifact(&run.artifact_uri, &rel, std::fs::read(path)?).await?;
+/// Prints a job's progress as the command always has: a bar while boosting, the metrics and
+/// files once trained, the run once ended.
+struct Printer<'a> {
+    bar: &'a ProgressBar,
+}
+
+impl JobEvents for Printer<'_> {
+    fn round(&mut self) {
+        self.bar.inc(1);
     }
-    let params = options.params().into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
-    let model = client.create_logged_model(&run.experiment_id, "model", &run.run_id, params).await?;
-    client.log_model_output(&run.run_id, &model.info.model_id).await?;
-    let uploaded = client.upload_dir(&model.info.artifact_uri, &files.model_dir).await;
-    let status = if uploaded.is_ok() { LoggedModelStatus::Ready } else { LoggedModelStatus::UploadFailed };
-    client.finalize_logged_model(&model.info.model_id, status).await?;
-    uploaded?;
-    let auc_test = report.trained.metrics().iter().find(|(k, _)| *k == "auc_test").map_or(f64::NAN, |(_, v)| *v);
-    Ok(client.promote(registered_model, &model, auc_test).await?)
+
+    fn trained(&mut self, report: &TrainReport) {
+        self.bar.finish_and_clear();
+        println!("{} ABT rows, model {}", report.abt_rows, report.trained.model.kind());
+        for (name, value) in report.trained.metrics() {
+            println!("{name}: {value:.4}");
+        }
+        println!("model: {}", report.files.model_dir.display());
+        println!("artifacts: {}", report.files.run_dir.display());
+    }
+
+    fn run_ended(&mut self, run: &RunInfo, experiment: &str, _status: RunStatus) {
+        println!("run {} logged to experiment {experiment}", run.run_id);
+    }
+
+    fn fetched(&mut self, model: &str, version: i64) {
+        println!("scoring with {model} version {version}");
+    }
 }
 
 pub async fn score(cmd: ScoreCommand) -> anyhow::Result<()> {
     let ScoreCommand::Churn(args) = cmd;
     let lake = args.lake.open()?;
-    let source = match args.model_dir {
-        Some(dir) => ModelSource::Directory { dir, version: args.model_version.unwrap_or(0) },
+    let report = match args.model_dir {
+        Some(dir) => {
+            let source = ModelSource::Directory { dir, version: args.model_version.unwrap_or(0) };
+            score_churn(&lake, &source, args.since).await?
+        }
         None => {
             let uri = args.tracking_uri.as_deref().ok_or_else(|| {
                 anyhow::anyhow!(
@@ -204,19 +184,13 @@ pub async fn score(cmd: ScoreCommand) -> anyhow::Result<()> {
                 )
             })?;
             let client = TrackingClient::new(uri)?;
-            let wanted = match (args.model_version, args.alias) {
-                (Some(v), _) => v.to_string(),
-                (None, alias) => format!("@{}", alias.as_deref().unwrap_or(CHAMPION)),
-            };
-            let dir = PathBuf::from("pitwall-data/models").join(format!("{}-{}", args.registered_model, wanted));
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)?;
-            }
-            let version = client.download_model_version(&args.registered_model, &wanted, &dir).await?;
-            println!("scoring with {} version {version}", args.registered_model);
-            ModelSource::Directory { dir, version }
+            let version = VersionRef::new(args.model_version, args.alias);
+            let bar = ProgressBar::hidden();
+            let models = Dirs::default().models;
+            let mut printer = Printer { bar: &bar };
+            fetch_and_score(&lake, &client, &args.registered_model, &version, &models, args.since, &mut printer).await?
         }
     };
-    println!("{}", score_churn(&lake, &source, args.since).await?);
+    println!("{report}");
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The server's configuration, with MLflow's names for its flags and variables.
 
+use pitwall_settings::redact_uri as redact;
+
 /// Where the server listens and what it stores where.
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -15,50 +17,9 @@ pub struct ServerConfig {
     pub s3: S3Config,
 }
 
-/// Connection settings for an S3-compatible artifact destination (AWS, MinIO, moto).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct S3Config {
-    /// `http(s)://host:port` of a non-AWS endpoint; requests are path-style.
-    pub endpoint: Option<String>,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub session_token: Option<String>,
-    pub region: Option<String>,
-}
-
-impl S3Config {
-    /// From MLflow's and AWS's variables, then the seed's MinIO ones:
-    /// `MLFLOW_S3_ENDPOINT_URL` / `AWS_ENDPOINT_URL` / `MINIO_URI`,
-    /// `AWS_ACCESS_KEY_ID` / `MINIO_ROOT_USER`, `AWS_SECRET_ACCESS_KEY` / `MINIO_ROOT_PASSWORD`,
-    /// `AWS_SESSION_TOKEN`, `AWS_REGION` / `AWS_DEFAULT_REGION`.
-    pub fn from_env() -> S3Config {
-        S3Config::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    /// As [`S3Config::from_env`], reading variables through `get` (for tests).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> S3Config {
-        let first = |names: &[&str]| names.iter().find_map(|n| get(n).filter(|v| !v.trim().is_empty()));
-        S3Config {
-            endpoint: first(&["MLFLOW_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL", "MINIO_URI"]),
-            access_key_id: first(&["AWS_ACCESS_KEY_ID", "MINIO_ROOT_USER"]),
-            secret_access_key: first(&["AWS_SECRET_ACCESS_KEY", "MINIO_ROOT_PASSWORD"]),
-            session_token: first(&["AWS_SESSION_TOKEN"]),
-            region: first(&["AWS_REGION", "AWS_DEFAULT_REGION"]),
-        }
-    }
-}
-
-impl std::fmt::Debug for S3Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Config")
-            .field("endpoint", &self.endpoint)
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .field("region", &self.region)
-            .finish()
-    }
-}
+/// Connection settings for an S3-compatible artifact destination: the workspace's one S3
+/// settings type, under the name the server has always used.
+pub use pitwall_settings::S3Settings as S3Config;
 
 impl ServerConfig {
     /// With a destination and no explicit root, experiments get proxied `mlflow-artifacts:` URIs.
@@ -73,16 +34,6 @@ impl ServerConfig {
     /// The store URI without its password, for logs.
     pub fn redacted_store_uri(&self) -> String {
         redact(&self.backend_store_uri)
-    }
-}
-
-fn redact(uri: &str) -> String {
-    match url::Url::parse(uri) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => uri.to_owned(),
     }
 }
 

@@ -1,77 +1,10 @@
 //! The wire error: MLflow's `{error_code, message}` with its HTTP status, and the one
 //! `IntoResponse` for failures.
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use pitwall_openapi::ErrorResponse;
 
-/// MLflow's error codes (`databricks.proto`) that this server answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    InternalError,
-    TemporarilyUnavailable,
-    BadRequest,
-    InvalidParameterValue,
-    EndpointNotFound,
-    MalformedRequest,
-    InvalidState,
-    PermissionDenied,
-    Unauthenticated,
-    NotImplemented,
-    ResourceAlreadyExists,
-    ResourceDoesNotExist,
-    ResourceConflict,
-    RequestLimitExceeded,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InternalError => "INTERNAL_ERROR",
-            ErrorCode::TemporarilyUnavailable => "TEMPORARILY_UNAVAILABLE",
-            ErrorCode::BadRequest => "BAD_REQUEST",
-            ErrorCode::InvalidParameterValue => "INVALID_PARAMETER_VALUE",
-            ErrorCode::EndpointNotFound => "ENDPOINT_NOT_FOUND",
-            ErrorCode::MalformedRequest => "MALFORMED_REQUEST",
-            ErrorCode::InvalidState => "INVALID_STATE",
-            ErrorCode::PermissionDenied => "PERMISSION_DENIED",
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::NotImplemented => "NOT_IMPLEMENTED",
-            ErrorCode::ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
-            ErrorCode::ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
-            ErrorCode::ResourceConflict => "RESOURCE_CONFLICT",
-            ErrorCode::RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
-        }
-    }
-
-    /// MLflow's code → status table (`mlflow/exceptions.py`).
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::BadRequest
-            | ErrorCode::InvalidParameterValue
-            | ErrorCode::MalformedRequest
-            | ErrorCode::InvalidState
-            | ErrorCode::ResourceAlreadyExists => StatusCode::BAD_REQUEST,
-            ErrorCode::EndpointNotFound | ErrorCode::ResourceDoesNotExist => StatusCode::NOT_FOUND,
-            ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
-            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorCode::NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            ErrorCode::ResourceConflict => StatusCode::CONFLICT,
-            ErrorCode::RequestLimitExceeded => StatusCode::TOO_MANY_REQUESTS,
-        }
-    }
-
-    /// The `error_class` MLflow 3 adds beside the code.
-    fn class(self) -> &'static str {
-        match self {
-            ErrorCode::ResourceDoesNotExist | ErrorCode::EndpointNotFound => "RESOURCE_NOT_FOUND",
-            ErrorCode::ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
-            ErrorCode::InternalError => "INTERNAL_ERROR",
-            _ => "INVALID_PARAMETER_VALUE",
-        }
-    }
-}
+pub use pitwall_openapi::ErrorCode;
 
 /// A failure answered to the client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -108,12 +41,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error_code": self.code.as_str(),
-            "message": self.message,
-            "error_class": self.code.class(),
-        });
-        (self.code.status(), axum::Json(body)).into_response()
+        let status = self.code.status();
+        (status, axum::Json(ErrorResponse::tracking(self.code, self.message))).into_response()
     }
 }
 

@@ -2,8 +2,9 @@
 //! wire types of `pitwall-openapi`. Talks to Pitwall's server or to MLflow's own.
 
 use pitwall_openapi::{
-    CreateExperiment, CreateExperimentResponse, CreateRun, Dataset, DatasetInput, ErrorResponse, ExperimentResponse,
-    KeyValue, LogBatch, LogInputs, Metric, RunInfo, RunKeyValue, RunResponse, RunStatus, UpdateRun, UpdateRunResponse,
+    CreateExperiment, CreateExperimentResponse, CreateRun, Dataset, DatasetInput, ErrorCode, ErrorResponse,
+    ExperimentResponse, KeyValue, LogBatch, LogInputs, Metric, RunInfo, RunKeyValue, RunResponse, RunStatus, UpdateRun,
+    UpdateRunResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -129,12 +130,7 @@ impl TrackingClient {
         let body = response.bytes().await.map_err(|e| http_error(rpc, &e))?;
         if !status.is_success() {
             let message = String::from_utf8_lossy(&body).into_owned();
-            return Err(TrainError::Tracking {
-                rpc: rpc.into(),
-                status: status.as_u16(),
-                error_code: String::new(),
-                message,
-            });
+            return Err(TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code: None, message });
         }
         Ok(body.to_vec())
     }
@@ -151,7 +147,7 @@ impl TrackingClient {
             .map_err(|e| http_error(rpc, &e))?;
         match Self::answer::<ExperimentResponse>(rpc, response).await {
             Ok(found) => Ok(found.experiment.experiment_id),
-            Err(TrainError::Tracking { error_code, .. }) if error_code == "RESOURCE_DOES_NOT_EXIST" => {
+            Err(e) if e.is_refusal(&[ErrorCode::ResourceDoesNotExist]) => {
                 let body = CreateExperiment { name: name.into(), ..Default::default() };
                 let created: CreateExperimentResponse = self.post("experiments/create", &body).await?;
                 Ok(created.experiment_id)
@@ -254,8 +250,8 @@ impl TrackingClient {
 /// A call the server refused: MLflow's error body when it sent one, else the body as text.
 fn refusal(rpc: &str, status: reqwest::StatusCode, body: &[u8]) -> TrainError {
     let (error_code, message) = match serde_json::from_slice::<ErrorResponse>(body) {
-        Ok(e) => (e.error_code, e.message),
-        Err(_) => (String::new(), String::from_utf8_lossy(body).into_owned()),
+        Ok(e) => (Some(e.error_code), e.message),
+        Err(_) => (None, String::from_utf8_lossy(body).into_owned()),
     };
     TrainError::Tracking { rpc: rpc.into(), status: status.as_u16(), error_code, message }
 }
@@ -346,7 +342,10 @@ mod tests {
         assert_eq!(client.experiment_id("f1_churn").await.unwrap(), "7");
         let err = client.set_tag("r1", "", "v").await.unwrap_err();
         assert!(
-            matches!(&err, TrainError::Tracking { status: 400, error_code, .. } if error_code == "INVALID_PARAMETER_VALUE"),
+            matches!(
+                &err,
+                TrainError::Tracking { status: 400, error_code: Some(ErrorCode::InvalidParameterValue), .. }
+            ),
             "{err}"
         );
         let seen = seen.lock().unwrap();

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use pitwall_lake::LakeError;
+use pitwall_openapi::ErrorCode;
 
 /// Everything training or scoring can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -69,9 +70,10 @@ pub enum TrainError {
     /// The tracking server could not be reached or answered something unexpected.
     #[error("tracking server, {rpc}: {reason}")]
     Http { rpc: String, reason: String },
-    /// The tracking server refused a call.
-    #[error("tracking server, {rpc}: HTTP {status} {error_code}: {message}")]
-    Tracking { rpc: String, status: u16, error_code: String, message: String },
+    /// The tracking server refused a call; `error_code` is MLflow's code when the body was
+    /// MLflow's error body.
+    #[error("tracking server, {rpc}: HTTP {status} {}: {message}", error_code.as_ref().map_or("", |c| c.as_str()))]
+    Tracking { rpc: String, status: u16, error_code: Option<ErrorCode>, message: String },
     /// A value could not be serialised.
     #[error("serialising {what}: {reason}")]
     Serialise { what: String, reason: String },
@@ -84,6 +86,11 @@ impl TrainError {
 
     pub(crate) fn delta(table: impl Into<String>, source: deltalake::DeltaTableError) -> Self {
         Self::Delta { table: table.into(), source: Box::new(source) }
+    }
+
+    /// Whether the tracking server refused a call with one of `codes`.
+    pub fn is_refusal(&self, codes: &[ErrorCode]) -> bool {
+        matches!(self, TrainError::Tracking { error_code: Some(code), .. } if codes.contains(code))
     }
 
     pub(crate) fn model_dir(dir: impl Into<PathBuf>, reason: impl Into<String>) -> Self {

@@ -36,6 +36,7 @@ pub mod serve;
 pub mod split;
 pub mod train;
 pub mod tree;
+pub mod workflow;
 
 pub use boost::{BoostParams, Learner};
 pub use error::{Result, TrainError};
@@ -43,3 +44,6 @@ pub use logistic::LogisticParams;
 pub use model::{ChurnModel, Classifier};
 pub use score::{MODEL_CHURN, ModelSource, ScoreReport, score_churn};
 pub use train::{ModelKind, RunFiles, TrainOptions, TrainReport, Trained, train, train_churn};
+pub use workflow::{
+    Dirs, JobEvents, PublishTo, Published, TrainOutcome, VersionRef, fetch_and_score, fetch_version, train_and_publish,
+};

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use pitwall_openapi::{
-    CreateLoggedModel, CreateModelVersion, CreateRegisteredModel, FinalizeLoggedModel,
+    CreateLoggedModel, CreateModelVersion, CreateRegisteredModel, ErrorCode, FinalizeLoggedModel,
     GetModelVersionDownloadUriResponse, KeyValue, ListProxiedArtifactsResponse, LogOutputs, LoggedModel,
     LoggedModelResponse, LoggedModelStatus, ModelOutput, ModelVersion, ModelVersionResponse,
     SearchModelVersionsResponse, SetRegisteredModelAlias,
@@ -90,7 +90,7 @@ impl TrackingClient {
         let body = CreateRegisteredModel { name: name.into(), tags: vec![], description: None };
         match self.post::<_, serde_json::Value>("registered-models/create", &body).await {
             Ok(_) => Ok(()),
-            Err(TrainError::Tracking { error_code, .. }) if error_code == "RESOURCE_ALREADY_EXISTS" => Ok(()),
+            Err(e) if e.is_refusal(&[ErrorCode::ResourceAlreadyExists]) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -118,11 +118,7 @@ impl TrackingClient {
     pub async fn version_by_alias(&self, name: &str, alias: &str) -> Result<Option<ModelVersion>> {
         match self.get::<ModelVersionResponse>("registered-models/alias", &[("name", name), ("alias", alias)]).await {
             Ok(found) => Ok(Some(found.model_version)),
-            Err(TrainError::Tracking { error_code, .. })
-                if error_code == "INVALID_PARAMETER_VALUE" || error_code == "RESOURCE_DOES_NOT_EXIST" =>
-            {
-                Ok(None)
-            }
+            Err(e) if e.is_refusal(&[ErrorCode::InvalidParameterValue, ErrorCode::ResourceDoesNotExist]) => Ok(None),
             Err(e) => Err(e),
         }
     }

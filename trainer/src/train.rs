@@ -8,7 +8,7 @@ use pitwall_lake::Lake;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::boost::{BoostParams, Boosted, Learner};
+use crate::boost::{BoostParams, Boosted};
 use crate::error::{Result, TrainError};
 use crate::features::FeatureSpec;
 use crate::frame::{Frame, LABEL, numeric_features};
@@ -297,13 +297,4 @@ pub async fn train_churn(
     let trained = train(&abt, options, on_round)?;
     let files = write_run(run_dir, &abt, &trained, options)?;
     Ok(TrainReport { trained, files, abt_rows: abt.len(), abt_version, elapsed: started.elapsed() })
-}
-
-/// The learner named on the command line.
-pub fn learner(name: &str) -> std::result::Result<Learner, String> {
-    match name {
-        "presorted" => Ok(Learner::Presorted),
-        "linfa" => Ok(Learner::Linfa),
-        other => Err(format!("unknown tree learner {other:?} (presorted or linfa)")),
-    }
 }

@@ -12,6 +12,7 @@ fn s3_lake(server: &S3Server, root: &str) -> Lake {
             endpoint: Some(server.endpoint()),
             access_key_id: Some(ACCESS_KEY_ID.into()),
             secret_access_key: Some(SECRET_ACCESS_KEY.into()),
+            session_token: None,
             region: Some(REGION.into()),
         },
     })

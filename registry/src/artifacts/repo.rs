@@ -4,7 +4,7 @@ use super::{ArtifactError, ArtifactPath, local, upload};
 use crate::config::S3Config;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as StorePath;
@@ -109,21 +109,10 @@ impl ArtifactRepo {
 
     /// An S3 bucket (path-style requests; plain http allowed for local endpoints).
     pub fn s3(bucket: &str, prefix: ArtifactPath, config: &S3Config) -> Result<ArtifactRepo, ArtifactError> {
-        let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(bucket)
-            .with_region(config.region.clone().unwrap_or_else(|| "us-east-1".to_owned()))
-            .with_virtual_hosted_style_request(false);
-        if let Some(endpoint) = &config.endpoint {
-            builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
-        }
-        if let Some(key) = &config.access_key_id {
-            builder = builder.with_access_key_id(key);
-        }
-        if let Some(secret) = &config.secret_access_key {
-            builder = builder.with_secret_access_key(secret);
-        }
-        if let Some(token) = &config.session_token {
-            builder = builder.with_token(token);
+        let mut builder = AmazonS3Builder::new().with_bucket_name(bucket);
+        for (key, value) in config.storage_options() {
+            let key = key.parse::<AmazonS3ConfigKey>()?;
+            builder = builder.with_config(key, value);
         }
         let s3 = Arc::new(builder.build()?);
         let destination = if prefix.is_root() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{prefix}") };

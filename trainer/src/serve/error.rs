@@ -4,6 +4,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pitwall_openapi::{ErrorCode, ErrorResponse};
 
 /// A request the model cannot answer.
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +38,14 @@ impl IntoResponse for ScoringError {
             }
             ScoringError::Input(_) | ScoringError::Schema(_) | ScoringError::Model(_) => {
                 // MLflow's codes: a signature mismatch is an invalid parameter, the rest bad requests.
-                let code =
-                    if matches!(self, ScoringError::Schema(_)) { "INVALID_PARAMETER_VALUE" } else { "BAD_REQUEST" };
-                let body = serde_json::json!({ "error_code": code, "message": self.to_string() });
-                (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body.to_string())
+                let code = if matches!(self, ScoringError::Schema(_)) {
+                    ErrorCode::InvalidParameterValue
+                } else {
+                    ErrorCode::BadRequest
+                };
+                // The status is MLflow's scoring server's, not the code's own: a 400 for both.
+                let body = ErrorResponse::scoring(code, self.to_string());
+                (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], axum::Json(body))
                     .into_response()
             }
         }
