@@ -67,7 +67,7 @@ pub async fn run_on<F: BackendFixture, T: Future<Output = ()>>(backend: Backend,
 /// [`BackendFixture`], opened fresh on the module's backend. A name is run by `#[tokio::test]`
 /// unless attributes are written before it (then they replace it: give the runtime too).
 ///
-/// ```ignore
+/// ```text
 /// backend_tests! {
 ///     round_trip,
 ///     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -80,7 +80,8 @@ fn with_database(base: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{ScratchPostgres, server_url, with_database};
+    use sqlx::Connection;
 
     #[test]
     fn the_database_name_is_replaced_and_the_query_kept() {
@@ -88,5 +89,26 @@ mod tests {
         assert_eq!(with_database("postgres://u@h/postgres?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
         assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
         assert_eq!(with_database("postgres:///postgres", "x"), "postgres:///x");
+    }
+
+    #[tokio::test]
+    async fn a_scratch_database_is_dropped_when_its_test_panics() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let test = std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async move {
+                let db = ScratchPostgres::create().await;
+                tx.send(db.name().to_owned()).unwrap();
+                panic!("a failing test");
+            })
+        });
+        assert!(test.join().is_err());
+        let name = rx.recv().unwrap();
+        let mut admin = sqlx::PgConnection::connect(&server_url()).await.unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{name} outlived its test");
     }
 }
