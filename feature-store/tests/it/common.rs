@@ -1,47 +1,11 @@
-//! Shared fixtures: the F1DB source, lakes in temporary folders, and one full-history lake
-//! built once per test run.
+//! Reading query results in the lake's tests, and partial F1DB trees to edit (the source and
+//! the lakes themselves come from `pitwall-test-support`).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use deltalake::arrow::util::display::array_value_to_string;
-use pitwall_lake::{Lake, LakeConfig, RecordBatch, S3Settings, SeasonRange};
-
-/// The F1DB source tree: `$PITWALL_F1DB`, or `shared/f1db` beside the checkout.
-pub fn f1db() -> PathBuf {
-    let path = std::env::var_os("PITWALL_F1DB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/f1db"));
-    assert!(path.join("seasons").is_dir(), "F1DB source not found at {} (set PITWALL_F1DB)", path.display());
-    path
-}
-
-/// A lake in a local folder, with no S3 settings.
-pub fn local_lake(dir: &Path) -> Lake {
-    Lake::open(&LakeConfig { root: dir.to_str().expect("a UTF-8 temp path").to_string(), s3: S3Settings::default() })
-        .expect("a local lake opens")
-}
-
-/// A lake with every season since 1950 ingested and built, shared by the tests that only read.
-pub fn full_lake() -> &'static Path {
-    static FULL: OnceLock<tempfile::TempDir> = OnceLock::new();
-    FULL.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let root = dir.path().to_path_buf();
-        // Each test has its own runtime; the shared build gets one of its own.
-        std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().expect("a runtime").block_on(async {
-                let lake = local_lake(&root);
-                lake.ingest_f1db(&f1db(), SeasonRange::ALL).await.expect("full ingest");
-                lake.build(false).await.expect("full build");
-            });
-        })
-        .join()
-        .expect("the full build does not panic");
-        dir
-    })
-    .path()
-}
+use pitwall_lake::{Lake, RecordBatch};
+use pitwall_test_support::f1db;
 
 /// Query results as rows of display strings (nulls as "").
 pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {

@@ -1,6 +1,7 @@
 //! fs_drivers and abt_churn on the full history, against values worked out from the YAML.
 
-use crate::common::{full_lake, local_lake, query, scalar};
+use crate::common::{query, scalar};
+use pitwall_test_support::{full_lake, local_lake};
 
 /// The contract's 65 columns in order, with their Arrow types as DataFusion reports them.
 fn contract_columns() -> Vec<(String, &'static str)> {

@@ -3,7 +3,8 @@
 
 use pitwall_lake::{Lake, Outcome, SeasonRange, StepReport, TABLES};
 
-use crate::common::{f1db, local_lake, partial_source, query};
+use crate::common::{partial_source, query};
+use pitwall_test_support::{f1db, local_lake};
 
 async fn versions(lake: &Lake) -> Vec<Option<i64>> {
     lake.tables().await.unwrap().tables.iter().map(|t| t.version).collect()

@@ -2,7 +2,8 @@
 
 use pitwall_lake::{LakeError, SeasonRange};
 
-use crate::common::{local_lake, partial_source, query};
+use crate::common::{partial_source, query};
+use pitwall_test_support::local_lake;
 
 const RACES: [&str; 2] = ["01-australia", "02-china"];
 
@@ -64,7 +65,7 @@ async fn malformed_or_missing_files_are_reported_by_path_and_nothing_is_written(
 
     std::fs::write(&broken, "- position: [1\n").unwrap();
     std::fs::copy(
-        crate::common::f1db().join("seasons/2025/races/02-china/race.yml"),
+        pitwall_test_support::f1db().join("seasons/2025/races/02-china/race.yml"),
         source.join("seasons/2025/races/02-china/race.yml"),
     )
     .unwrap();

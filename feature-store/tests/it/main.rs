@@ -7,4 +7,3 @@ mod ingest;
 mod medallion;
 mod python;
 mod s3;
-pub mod s3_server;

@@ -1,6 +1,7 @@
 //! bronze and silver results/sessions on the full history, against values read from the YAML.
 
-use crate::common::{full_lake, local_lake, query, scalar};
+use crate::common::{query, scalar};
+use pitwall_test_support::{full_lake, local_lake};
 
 #[tokio::test]
 async fn sessions_count_races_per_season() {

@@ -4,20 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{f1db, full_lake, local_lake};
-
-pub fn python() -> PathBuf {
-    let venv = std::env::var_os("PITWALL_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/pitwall/venv"));
-    let exe = venv.join("bin/python");
-    assert!(
-        exe.is_file(),
-        "Python venv not found at {} (install compat/requirements.txt, or set PITWALL_VENV)",
-        venv.display()
-    );
-    exe
-}
+use pitwall_test_support::venv::python;
+use pitwall_test_support::{f1db, full_lake, local_lake};
 
 fn run(args: &[&str]) -> String {
     let out = Command::new(python()).args(args).output().expect("python runs");

@@ -2,8 +2,9 @@
 
 use pitwall_lake::{Lake, LakeConfig, Outcome, S3Settings, SeasonRange};
 
-use crate::common::{f1db, local_lake, query};
-use crate::s3_server::{ACCESS_KEY_ID, REGION, S3Server, SECRET_ACCESS_KEY};
+use crate::common::query;
+use pitwall_test_support::s3::{ACCESS_KEY_ID, REGION, S3Server, SECRET_ACCESS_KEY};
+use pitwall_test_support::{f1db, local_lake};
 
 fn s3_lake(server: &S3Server, root: &str) -> Lake {
     Lake::open(&LakeConfig {

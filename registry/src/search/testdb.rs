@@ -1,58 +1,35 @@
-//! Databases with the tracking schema for the compilation tests.
+//! Databases with the tracking schema for the compilation tests: the real store opened on an
+//! empty database, so the schema is the one its migrations build and the connections are set
+//! up as it sets them up.
 
+use pitwall_test_support::ScratchPostgres;
 use sqlx::AnyPool;
-use sqlx::any::AnyPoolOptions;
 
+use crate::store::SqlStore;
 use crate::store::query::Sql;
 
-const SQLITE_SCHEMA: &str = include_str!("../../../migrations/sqlite/20261125000001_tracking.sql");
-const POSTGRES_SCHEMA: &str = include_str!("../../../migrations/postgres/20261125000001_tracking.sql");
-const SQLITE_LOGGED_MODELS: &str = include_str!("../../../migrations/sqlite/20261125000003_logged_models.sql");
-const POSTGRES_LOGGED_MODELS: &str = include_str!("../../../migrations/postgres/20261125000003_logged_models.sql");
+/// The store's pool on `uri`, with no rows: the seeds number their experiments from 1.
+async fn empty_store(uri: &str) -> AnyPool {
+    let store = SqlStore::connect(uri, "mlflow-artifacts:").await.unwrap_or_else(|e| panic!("open {uri}: {e}"));
+    sqlx::query("DELETE FROM experiments").execute(store.pool()).await.expect("no Default experiment");
+    store.pool().clone()
+}
 
-/// A fresh in-memory SQLite database, configured as the store configures its connections.
+/// A fresh in-memory SQLite database.
 pub(crate) async fn sqlite() -> AnyPool {
-    sqlx::any::install_default_drivers();
-    // One connection that never closes: each in-memory connection is its own database.
-    let pool = AnyPoolOptions::new()
-        .max_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect("sqlite::memory:")
-        .await
-        .expect("open sqlite");
-    sqlx::raw_sql(SQLITE_SCHEMA).execute(&pool).await.expect("schema");
-    sqlx::raw_sql(SQLITE_LOGGED_MODELS).execute(&pool).await.expect("logged models schema");
-    sqlx::raw_sql("PRAGMA case_sensitive_like = ON").execute(&pool).await.expect("pragma");
-    pool
+    empty_store("sqlite://:memory:").await
 }
 
-/// A scratch PostgreSQL database on the server at `PITWALL_TEST_PG_URL`; drop it with
-/// [`drop_postgres`].
-pub(crate) async fn postgres() -> (AnyPool, String) {
-    sqlx::any::install_default_drivers();
-    let base = crate::store::test_postgres_url();
-    let admin = AnyPoolOptions::new().max_connections(1).connect(&base).await.expect("connect");
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    let name = format!("pitwall_search_{}_{nanos}", std::process::id());
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create db");
-    admin.close().await;
-    let url = match base.rfind('/') {
-        Some(i) => format!("{}/{name}", &base[..i]),
-        None => panic!("no database in {base}"),
-    };
-    let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.expect("connect db");
-    sqlx::raw_sql(POSTGRES_SCHEMA).execute(&pool).await.expect("schema");
-    sqlx::raw_sql(POSTGRES_LOGGED_MODELS).execute(&pool).await.expect("logged models schema");
-    (pool, name)
+/// A scratch PostgreSQL database on the server at `PITWALL_TEST_PG_URL`, dropped with the guard
+/// (on a panic too); [`drop_postgres`] closes the pool first.
+pub(crate) async fn postgres() -> (AnyPool, ScratchPostgres) {
+    let db = ScratchPostgres::create().await;
+    let pool = empty_store(db.url()).await;
+    (pool, db)
 }
 
-pub(crate) async fn drop_postgres(pool: AnyPool, name: &str) {
+pub(crate) async fn drop_postgres(pool: AnyPool, _db: &ScratchPostgres) {
     pool.close().await;
-    let base = crate::store::test_postgres_url();
-    let admin = AnyPoolOptions::new().max_connections(1).connect(&base).await.expect("connect");
-    sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin).await.expect("drop db");
 }
 
 /// Runs one statement built with binds.

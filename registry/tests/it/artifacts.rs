@@ -2,21 +2,42 @@
 //! trips, listings, deletes, content types, multipart uploads, interrupted uploads, and path
 //! traversal refused without touching anything outside the root.
 
-use crate::db;
-use crate::s3_server::{ACCESS_KEY_ID, REGION, S3Server, SECRET_ACCESS_KEY};
+use crate::db::TestStore;
+use crate::server;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use pitwall_registry::artifacts::{ArtifactPath, ArtifactRepo};
 use pitwall_registry::config::S3Config;
-use pitwall_registry::{AppState, Settings, app};
+use pitwall_test_support::s3::{ACCESS_KEY_ID, REGION, S3Server, SECRET_ACCESS_KEY};
+use pitwall_test_support::{Backend, BackendFixture, backend_tests};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
+
+// Each test below runs once per backend, as `sqlite::name` and `postgres::name`.
+backend_tests! {
+    local_round_trip_listing_delete,
+    s3_round_trip_listing_delete,
+    local_large_round_trip,
+    s3_large_round_trip,
+    local_run_artifacts,
+    s3_run_artifacts,
+    local_destination_has_no_multipart_or_presigned,
+    s3_multipart_create_upload_complete,
+    s3_multipart_abort,
+    local_cut_off_upload_leaves_nothing,
+    s3_cut_off_upload_leaves_nothing,
+    local_traversal_is_refused_and_touches_nothing,
+    #[cfg(unix)]
+    #[tokio::test]
+    local_symlinks_out_of_the_root_are_not_followed,
+    s3_traversal_is_refused_and_writes_nothing,
+    proxy_answers_503_when_artifact_serving_is_off,
+}
 
 const PROXY: &str = "/api/2.0/mlflow-artifacts";
 
@@ -26,29 +47,28 @@ struct Harness {
     /// Local destination: `base/root` is the root; `base/outside` holds a sentinel file.
     base: Option<tempfile::TempDir>,
     s3: Option<(S3Server, String)>,
-    _store: db::TestStore,
+    _store: TestStore,
 }
 
 const SENTINEL: &str = "do not touch";
 
-async fn harness_with(repo: ArtifactRepo, base: Option<tempfile::TempDir>, s3: Option<(S3Server, String)>) -> Harness {
-    let t = db::sqlite().await;
-    let repo = Arc::new(repo);
-    let state = AppState {
-        store: Arc::new(t.store.clone()),
-        settings: Arc::new(Settings { serve_artifacts: true, multipart_uploads: repo.supports_multipart() }),
-        artifacts: repo,
-    };
-    Harness { router: app(state), base, s3, _store: t }
+async fn harness_with(
+    backend: Backend,
+    repo: ArtifactRepo,
+    base: Option<tempfile::TempDir>,
+    s3: Option<(S3Server, String)>,
+) -> Harness {
+    let t = TestStore::open(backend).await;
+    Harness { router: server::app(&t, repo, true), base, s3, _store: t }
 }
 
-async fn local() -> Harness {
+async fn local(backend: Backend) -> Harness {
     let base = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(base.path().join("outside")).unwrap();
     std::fs::write(base.path().join("outside/secret.txt"), SENTINEL).unwrap();
     std::fs::write(base.path().join("secret.txt"), SENTINEL).unwrap();
     let repo = ArtifactRepo::local(base.path().join("root")).expect("local repo");
-    harness_with(repo, Some(base), None).await
+    harness_with(backend, repo, Some(base), None).await
 }
 
 fn s3_config(server: &S3Server) -> S3Config {
@@ -61,13 +81,13 @@ fn s3_config(server: &S3Server) -> S3Config {
     }
 }
 
-async fn s3() -> Harness {
+async fn s3(backend: Backend) -> Harness {
     let server = tokio::task::spawn_blocking(S3Server::start).await.unwrap();
     let bucket = "artifacts".to_owned();
     server.create_bucket(&bucket);
     // A key prefix, as `s3://bucket/prefix` configures it: nothing may land outside it.
     let repo = ArtifactRepo::open(&format!("s3://{bucket}/mlflow"), &s3_config(&server)).expect("s3 repo");
-    harness_with(repo, None, Some((server, bucket))).await
+    harness_with(backend, repo, None, Some((server, bucket))).await
 }
 
 struct Answer {
@@ -236,14 +256,12 @@ async fn round_trip_listing_delete(h: &Harness) {
     assert_eq!(names, vec![json!("data.tar.gz"), json!("model")]);
 }
 
-#[tokio::test]
-async fn local_round_trip_listing_delete() {
-    round_trip_listing_delete(&local().await).await;
+async fn local_round_trip_listing_delete(backend: Backend) {
+    round_trip_listing_delete(&local(backend).await).await;
 }
 
-#[tokio::test]
-async fn s3_round_trip_listing_delete() {
-    let h = s3().await;
+async fn s3_round_trip_listing_delete(backend: Backend) {
+    let h = s3(backend).await;
     round_trip_listing_delete(&h).await;
     assert!(h.bucket_keys().await.iter().all(|k| k.starts_with("mlflow/")), "{:?}", h.bucket_keys().await);
 }
@@ -265,14 +283,12 @@ async fn large_round_trip(h: &Harness) {
     );
 }
 
-#[tokio::test]
-async fn local_large_round_trip() {
-    large_round_trip(&local().await).await;
+async fn local_large_round_trip(backend: Backend) {
+    large_round_trip(&local(backend).await).await;
 }
 
-#[tokio::test]
-async fn s3_large_round_trip() {
-    large_round_trip(&s3().await).await;
+async fn s3_large_round_trip(backend: Backend) {
+    large_round_trip(&s3(backend).await).await;
 }
 
 /// The tracking API's listing and the UI's `/get-artifact`, for a run's artifact root.
@@ -321,21 +337,18 @@ async fn run_artifacts(h: &Harness) {
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn local_run_artifacts() {
-    run_artifacts(&local().await).await;
+async fn local_run_artifacts(backend: Backend) {
+    run_artifacts(&local(backend).await).await;
 }
 
-#[tokio::test]
-async fn s3_run_artifacts() {
-    run_artifacts(&s3().await).await;
+async fn s3_run_artifacts(backend: Backend) {
+    run_artifacts(&s3(backend).await).await;
 }
 
 // ---- multipart ------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn local_destination_has_no_multipart_or_presigned() {
-    let h = local().await;
+async fn local_destination_has_no_multipart_or_presigned(backend: Backend) {
+    let h = local(backend).await;
     let a = h.send("GET", "/api/3.0/mlflow/server-info", Body::empty(), None).await;
     assert_eq!(a.json()["multipart_uploads_enabled"], false);
     let a = h.post(&format!("{PROXY}/mpu/create/1/r/artifacts"), json!({"path": "/tmp/big.bin", "num_parts": 2})).await;
@@ -364,9 +377,8 @@ fn local_part_uri(url: &str) -> String {
     format!("{}?{}", u.path(), u.query().unwrap())
 }
 
-#[tokio::test]
-async fn s3_multipart_create_upload_complete() {
-    let h = s3().await;
+async fn s3_multipart_create_upload_complete(backend: Backend) {
+    let h = s3(backend).await;
     let a = h.send("GET", "/api/3.0/mlflow/server-info", Body::empty(), None).await;
     assert_eq!(a.json()["multipart_uploads_enabled"], true);
     let a = h
@@ -406,9 +418,8 @@ async fn s3_multipart_create_upload_complete() {
     assert!(a.json()["url"].as_str().unwrap().contains("X-Amz-Signature="));
 }
 
-#[tokio::test]
-async fn s3_multipart_abort() {
-    let h = s3().await;
+async fn s3_multipart_abort(backend: Backend) {
+    let h = s3(backend).await;
     let a = h
         .post(&format!("{PROXY}/mpu/create/5/r/artifacts"), json!({"path": "c:\\data\\gone.bin", "num_parts": 1}))
         .await;
@@ -471,9 +482,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-#[tokio::test]
-async fn local_cut_off_upload_leaves_nothing() {
-    let h = local().await;
+async fn local_cut_off_upload_leaves_nothing(backend: Backend) {
+    let h = local(backend).await;
     cut_off_upload(&h, "1/r/artifacts/small.bin", 100_000, 1000).await;
     cut_off_upload(&h, "1/r/artifacts/large.bin", 40 * 1024 * 1024, 12 * 1024 * 1024).await;
     assert_eq!(h.get("1/r/artifacts/small.bin").await.status, StatusCode::NOT_FOUND);
@@ -485,9 +495,8 @@ async fn local_cut_off_upload_leaves_nothing() {
     assert_eq!(h.put("1/r/artifacts/large.bin", "ok").await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn s3_cut_off_upload_leaves_nothing() {
-    let h = s3().await;
+async fn s3_cut_off_upload_leaves_nothing(backend: Backend) {
+    let h = s3(backend).await;
     cut_off_upload(&h, "1/r/artifacts/small.bin", 100_000, 1000).await;
     cut_off_upload(&h, "1/r/artifacts/large.bin", 40 * 1024 * 1024, 12 * 1024 * 1024).await;
     assert_eq!(h.get("1/r/artifacts/large.bin").await.status, StatusCode::NOT_FOUND);
@@ -557,9 +566,8 @@ async fn traversal_refused_everywhere(h: &Harness) {
     assert_invalid_path(&h.put("/tmp/pwned", "x").await, "PUT //tmp/pwned");
 }
 
-#[tokio::test]
-async fn local_traversal_is_refused_and_touches_nothing() {
-    let h = local().await;
+async fn local_traversal_is_refused_and_touches_nothing(backend: Backend) {
+    let h = local(backend).await;
     let base = h.base.as_ref().unwrap().path().to_path_buf();
     h.put("1/r/artifacts/ok.txt", "fine").await;
     let before = outside_snapshot(&base);
@@ -573,9 +581,8 @@ async fn local_traversal_is_refused_and_touches_nothing() {
 }
 
 #[cfg(unix)]
-#[tokio::test]
-async fn local_symlinks_out_of_the_root_are_not_followed() {
-    let h = local().await;
+async fn local_symlinks_out_of_the_root_are_not_followed(backend: Backend) {
+    let h = local(backend).await;
     let base = h.base.as_ref().unwrap().path().to_path_buf();
     let root = base.join("root");
     std::os::unix::fs::symlink(base.join("outside"), root.join("dirlink")).unwrap();
@@ -602,9 +609,8 @@ async fn local_symlinks_out_of_the_root_are_not_followed() {
     assert_eq!(h.get("inlink/a.txt").await.bytes, b"inside");
 }
 
-#[tokio::test]
-async fn s3_traversal_is_refused_and_writes_nothing() {
-    let h = s3().await;
+async fn s3_traversal_is_refused_and_writes_nothing(backend: Backend) {
+    let h = s3(backend).await;
     h.put("1/r/artifacts/ok.txt", "fine").await;
     traversal_refused_everywhere(&h).await;
     assert_eq!(h.bucket_keys().await, vec!["mlflow/1/r/artifacts/ok.txt".to_owned()]);
@@ -620,16 +626,11 @@ fn traversal_forms_are_at_least_25() {
     }
 }
 
-#[tokio::test]
-async fn proxy_answers_503_when_artifact_serving_is_off() {
-    let t = db::sqlite().await;
+async fn proxy_answers_503_when_artifact_serving_is_off(backend: Backend) {
+    let t = TestStore::open(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState {
-        store: Arc::new(t.store.clone()),
-        settings: Arc::new(Settings { serve_artifacts: false, multipart_uploads: false }),
-        artifacts: Arc::new(ArtifactRepo::local(dir.path()).unwrap()),
-    };
-    let h = Harness { router: app(state), base: None, s3: None, _store: t };
+    let router = server::app(&t, ArtifactRepo::local(dir.path()).unwrap(), false);
+    let h = Harness { router, base: None, s3: None, _store: t };
     let a = h.put("1/r/artifacts/x.txt", "x").await;
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(String::from_utf8_lossy(&a.bytes).contains("--no-serve-artifacts"));

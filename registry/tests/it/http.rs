@@ -1,30 +1,38 @@
 //! The HTTP API in process: wire shapes, MLflow's errors and headers.
 
-use crate::db;
+use crate::db::TestStore;
+use crate::server;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use pitwall_registry::artifacts::ArtifactRepo;
-use pitwall_registry::{AppState, Settings, app};
+use pitwall_test_support::{Backend, BackendFixture, backend_tests};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use tower::ServiceExt;
 
+// Each test below runs once per backend, as `sqlite::name` and `postgres::name`.
+backend_tests! {
+    experiment_and_run_round_trip,
+    errors_are_mlflows,
+    every_route_is_mounted_under_both_prefixes_with_mlflows_headers,
+    logged_model_wire_shapes_and_errors,
+    log_metric_with_a_model_id_reaches_the_model,
+}
+
+/// The registry's app in process, over a fresh store and a local artifact folder.
 pub(crate) struct Api {
     router: axum::Router,
-    _store: db::TestStore,
+    _store: TestStore,
     _artifacts: tempfile::TempDir,
 }
 
-pub(crate) async fn api() -> Api {
-    let t = db::sqlite().await;
-    let artifacts = tempfile::tempdir().expect("tempdir");
-    let state = AppState {
-        store: Arc::new(t.store.clone()),
-        settings: Arc::new(Settings { serve_artifacts: true, multipart_uploads: false }),
-        artifacts: Arc::new(ArtifactRepo::local(artifacts.path()).expect("artifact folder")),
-    };
-    Api { router: app(state), _store: t, _artifacts: artifacts }
+impl BackendFixture for Api {
+    async fn open(backend: Backend) -> Self {
+        let t = TestStore::open(backend).await;
+        let artifacts = tempfile::tempdir().expect("tempdir");
+        let repo = ArtifactRepo::local(artifacts.path()).expect("artifact folder");
+        Api { router: server::app(&t, repo, true), _store: t, _artifacts: artifacts }
+    }
 }
 
 impl Api {
@@ -52,11 +60,29 @@ impl Api {
         let (s, _, b) = self.send(req).await;
         (s, b)
     }
+
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(format!("/api/2.0/mlflow/{path}"));
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (s, _, b) = self.send(req.body(body).unwrap()).await;
+        (s, b)
+    }
+
+    /// A call that must succeed; answers its body.
+    pub(crate) async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (s, b) = self.call(method, path, body).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+        b
+    }
 }
 
-#[tokio::test]
-async fn experiment_and_run_round_trip() {
-    let api = api().await;
+async fn experiment_and_run_round_trip(api: Api) {
     let (s, b) = api.post("experiments/create", json!({"name": "demo"})).await;
     assert_eq!((s, &b), (StatusCode::OK, &json!({"experiment_id": "1"})));
     let (s, b) = api.get("experiments/get-by-name?experiment_name=demo").await;
@@ -91,9 +117,7 @@ async fn experiment_and_run_round_trip() {
     assert_eq!(b["run_info"]["status"], "FINISHED");
 }
 
-#[tokio::test]
-async fn errors_are_mlflows() {
-    let api = api().await;
+async fn errors_are_mlflows(api: Api) {
     let (s, b) = api.get("experiments/get?experiment_id=999").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["error_code"], "RESOURCE_DOES_NOT_EXIST");
@@ -124,9 +148,7 @@ async fn errors_are_mlflows() {
     assert_eq!(api.send(req).await.0, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-#[tokio::test]
-async fn every_route_is_mounted_under_both_prefixes_with_mlflows_headers() {
-    let api = api().await;
+async fn every_route_is_mounted_under_both_prefixes_with_mlflows_headers(api: Api) {
     for path in
         ["/api/2.0/mlflow/experiments/search?max_results=5", "/ajax-api/2.0/mlflow/experiments/search?max_results=5"]
     {
@@ -161,31 +183,7 @@ fn committed_openapi_document_is_current() {
     );
 }
 
-impl Api {
-    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(format!("/api/2.0/mlflow/{path}"));
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let (s, _, b) = self.send(req.body(body).unwrap()).await;
-        (s, b)
-    }
-
-    /// A call that must succeed; answers its body.
-    pub(crate) async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (s, b) = self.call(method, path, body).await;
-        assert_eq!(s, StatusCode::OK, "{path}: {b}");
-        b
-    }
-}
-
-#[tokio::test]
-async fn logged_model_wire_shapes_and_errors() {
-    let api = api().await;
+async fn logged_model_wire_shapes_and_errors(api: Api) {
     let hint = " See the API docs for more information about request parameters.";
     let (_, b) = api.post("experiments/create", json!({"name": "lm"})).await;
     let exp = b["experiment_id"].as_str().unwrap().to_owned();
@@ -280,9 +278,7 @@ async fn logged_model_wire_shapes_and_errors() {
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-#[tokio::test]
-async fn log_metric_with_a_model_id_reaches_the_model() {
-    let api = api().await;
+async fn log_metric_with_a_model_id_reaches_the_model(api: Api) {
     let (_, b) = api.post("logged-models", json!({"experiment_id": "0", "name": "m"})).await;
     let id = b["model"]["info"]["model_id"].as_str().unwrap().to_owned();
     let (_, b) = api.post("runs/create", json!({"experiment_id": "0"})).await;

@@ -1,5 +1,5 @@
-//! Integration tests of the registry: the store conformance suite on SQLite and PostgreSQL,
-//! and the HTTP API driven in process.
+//! Integration tests of the registry: the store conformance suite and the HTTP API driven in
+//! process, each test generated once for SQLite and once for PostgreSQL.
 
 mod artifacts;
 mod db;
@@ -7,6 +7,5 @@ mod http;
 mod logged_models;
 mod model_registry;
 mod registry_http;
-#[path = "../../../feature-store/tests/it/s3_server.rs"]
-mod s3_server;
+mod server;
 mod store;

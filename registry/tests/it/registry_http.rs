@@ -1,9 +1,17 @@
 //! The model registry over HTTP in process: paths and methods, wire shapes, MLflow's errors.
 
-use crate::http::api;
+use crate::http::Api;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use pitwall_test_support::backend_tests;
 use serde_json::{Value, json};
+
+// Each test below runs once per backend, as `sqlite::name` and `postgres::name`.
+backend_tests! {
+    registry_round_trip_in_mlflow_shapes,
+    registry_errors_are_mlflows,
+    runs_sources_resolve_to_the_runs_artifacts,
+}
 
 fn assert_error(got: (StatusCode, Value), status: StatusCode, code: &str, message: &str) {
     assert_eq!(got.0, status, "{}", got.1);
@@ -11,9 +19,7 @@ fn assert_error(got: (StatusCode, Value), status: StatusCode, code: &str, messag
     assert_eq!(got.1["message"], message, "{}", got.1);
 }
 
-#[tokio::test]
-async fn registry_round_trip_in_mlflow_shapes() {
-    let api = api().await;
+async fn registry_round_trip_in_mlflow_shapes(api: Api) {
     let b = api.ok(Method::POST, "registered-models/create", Some(json!({"name": "iris"}))).await;
     let rm = &b["registered_model"];
     assert_eq!(rm["name"], "iris");
@@ -115,9 +121,7 @@ async fn registry_round_trip_in_mlflow_shapes() {
     assert_eq!(api.send(req).await.0, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn registry_errors_are_mlflows() {
-    let api = api().await;
+async fn registry_errors_are_mlflows(api: Api) {
     api.ok(Method::POST, "registered-models/create", Some(json!({"name": "m"}))).await;
     assert_error(
         api.post("registered-models/create", json!({"name": "m"})).await,
@@ -234,9 +238,7 @@ async fn registry_errors_are_mlflows() {
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "update is PATCH");
 }
 
-#[tokio::test]
-async fn runs_sources_resolve_to_the_runs_artifacts() {
-    let api = api().await;
+async fn runs_sources_resolve_to_the_runs_artifacts(api: Api) {
     let (_, b) = api.post("runs/create", json!({"experiment_id": "0"})).await;
     let run_id = b["run"]["info"]["run_id"].as_str().unwrap().to_owned();
     let artifact_uri = b["run"]["info"]["artifact_uri"].as_str().unwrap().to_owned();

@@ -9,8 +9,9 @@ use pitwall_trainer::mlmodel::ModelDir;
 use pitwall_trainer::train::ABT_NAME;
 use pitwall_trainer::{ModelSource, TrainError, TrainOptions, score_churn, train};
 
-use crate::common::{block_on, full_lake, local_lake, trained_run};
+use crate::common::trained_run;
 use crate::score::copy_dir as copy_lake;
+use pitwall_test_support::{block_on, full_lake, local_lake};
 
 /// The ABT's batches as the lake returns them.
 fn abt_batches() -> Vec<RecordBatch> {

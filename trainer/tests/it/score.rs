@@ -9,7 +9,8 @@ use pitwall_trainer::runtime::OnnxModel;
 use pitwall_trainer::score::{read_feature_rows, score_rows};
 use pitwall_trainer::{MODEL_CHURN, ModelSource, score_churn};
 
-use crate::common::{block_on, full_lake, local_lake, run_python, trained_run};
+use crate::common::{run_python, trained_run};
+use pitwall_test_support::{block_on, full_lake, local_lake};
 
 /// Rows and version of model_churn in `lake`, `None` when it does not exist.
 async fn model_churn_state(lake: &Lake) -> Option<(u64, i64)> {

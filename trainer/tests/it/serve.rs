@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use pitwall_trainer::serve::{ServeSettings, ServedModel, router};
 use serde_json::{Value, json};
 
-use crate::common::{abt, python, trained_run};
+use crate::common::{abt, trained_run};
+use pitwall_test_support::venv::python;
 
 struct Reference(Child);
 

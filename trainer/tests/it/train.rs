@@ -7,7 +7,8 @@ use pitwall_trainer::ModelKind;
 use pitwall_trainer::train::train as fit;
 use pitwall_trainer::{Classifier, TrainOptions};
 
-use crate::common::{abt, full_lake, run_python, trained_run};
+use crate::common::{abt, run_python, trained_run};
+use pitwall_test_support::full_lake;
 
 #[test]
 fn the_tree_ensemble_tests_at_least_as_well_as_the_seeds_scikit_learn_pipeline() {

@@ -10,7 +10,6 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -28,11 +27,7 @@ pub struct S3Server {
 impl S3Server {
     /// Starts a server and waits until it answers. Panics with the reason when it cannot.
     pub fn start() -> Self {
-        let venv = std::env::var_os("PITWALL_VENV").map(PathBuf::from).unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").expect("HOME is set");
-            PathBuf::from(home).join(".cache/pitwall/venv")
-        });
-        let exe = venv.join("bin/moto_server");
+        let exe = crate::venv::venv().join("bin/moto_server");
         assert!(
             exe.is_file(),
             "S3 test server not found at {}: create the venv with \
