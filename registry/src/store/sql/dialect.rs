@@ -9,6 +9,7 @@ pub(super) mod pg_array;
 
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Transaction};
+use std::borrow::Cow;
 
 /// The engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +96,11 @@ const INSERT_FRESH_CHUNKS_PG: &str = concat!(
 /// with SQLITE_BUSY if another connection holds it.
 const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
+/// Copies what it can of SQLite's write-ahead log back into the database file. PASSIVE never
+/// waits for readers or the writer; what it cannot copy now, the next round copies. Connections
+/// to a file never do it on commit (see `sqlite_writes`).
+pub(super) const SQLITE_CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+
 impl Engine {
     /// The placeholders of statements built for this engine.
     pub(crate) fn placeholders(self) -> Placeholders {
@@ -112,19 +118,22 @@ impl Engine {
         }
     }
 
-    /// What every new connection runs first; `cache_kib` is SQLite's page cache.
-    pub(super) fn connection_setup(self, cache_kib: u32) -> String {
+    /// What every new connection runs first; `cache_kib` is SQLite's page cache, and `file`
+    /// says that SQLite's database is a file rather than in memory.
+    pub(super) fn connection_setup(self, cache_kib: u32, file: bool) -> Cow<'static, str> {
         match self {
             // A multi-row insert keeps a statement journal to undo itself on error: in memory,
-            // not in a temporary file written page by page.
-            Engine::Sqlite => format!(
+            // not in a temporary file written page by page. A file's log is checkpointed by the
+            // store off the request path, never inside a commit.
+            Engine::Sqlite => Cow::Owned(format!(
                 "PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON; \
                  PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
-                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
-            ),
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};{}",
+                if file { " PRAGMA wal_autocheckpoint = 0;" } else { "" }
+            )),
             // Search plans over large experiments cross the JIT threshold, and compiling them
             // costs more than the short queries of this workload ever win back.
-            Engine::Postgres => "SET jit = off".to_owned(),
+            Engine::Postgres => Cow::Borrowed("SET jit = off"),
         }
     }
 

@@ -15,7 +15,7 @@ mod sqlite_writes;
 
 use super::{Sql, StoreError, StoreResult, TrackingStore};
 pub use dialect::Engine;
-use sqlite_writes::{NO_CHECKPOINT_ON_COMMIT, SqliteWrites, Turn};
+use sqlite_writes::{SqliteWrites, Turn};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
@@ -183,10 +183,7 @@ fn pool_options(engine: Engine, memory: bool, role: Role) -> AnyPoolOptions {
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                conn.execute(engine.connection_setup(cache_kib).as_str()).await?;
-                if engine == Engine::Sqlite && !memory {
-                    conn.execute(NO_CHECKPOINT_ON_COMMIT).await?;
-                }
+                conn.execute(engine.connection_setup(cache_kib, !memory).as_ref()).await?;
                 Ok(())
             })
         })

@@ -6,12 +6,10 @@
 //! writes and an fsync. Here no connection checkpoints on commit; a task does it a moment after
 //! writes, and writes that come in quick succession share one checkpoint.
 
+use super::dialect::SQLITE_CHECKPOINT;
 use sqlx::AnyPool;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard, mpsc};
-
-/// Set on every connection to a database file.
-pub(super) const NO_CHECKPOINT_ON_COMMIT: &str = "PRAGMA wal_autocheckpoint = 0;";
 
 /// How long the checkpointer waits after a write, gathering the writes that follow it.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -34,9 +32,7 @@ impl SqliteWrites {
         tokio::spawn(async move {
             while woken.recv().await.is_some() {
                 tokio::time::sleep(SETTLE).await;
-                // PASSIVE never waits for readers or the writer; what it cannot copy now, the
-                // next round copies.
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                if let Err(e) = sqlx::query(SQLITE_CHECKPOINT).execute(&pool).await {
                     tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
                 }
             }
