@@ -1,4 +1,6 @@
 //! MLflow's limits on what may be logged (`mlflow/utils/validation.py`), with its messages.
+//!
+//! Checked by the services, below the HTTP layer; a refusal is a [`ServiceError::Invalid`].
 
 use crate::service::ServiceError;
 use pitwall_openapi::{DatasetInput, KeyValue, Metric};
