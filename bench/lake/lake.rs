@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use pitwall_lake::{Lake, LakeConfig, S3Settings, SeasonRange};
+use pitwall_lake::SeasonRange;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -51,13 +51,11 @@ fn source_without_last_race(src: &Path, dir: &Path) -> PathBuf {
 
 #[tokio::main]
 async fn main() {
-    let src = std::env::var_os("PITWALL_F1DB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/f1db"));
+    let src = pitwall_test_support::f1db();
     let dir = tempfile::tempdir().unwrap();
     let partial = source_without_last_race(&src, dir.path());
     let lake_root = dir.path().join("lake");
-    let lake = Lake::open(&LakeConfig { root: lake_root.to_str().unwrap().into(), s3: S3Settings::default() }).unwrap();
+    let lake = pitwall_test_support::local_lake(&lake_root);
 
     let t = Instant::now();
     lake.ingest_f1db(&partial, SeasonRange::ALL).await.unwrap();
@@ -109,9 +107,7 @@ async fn main() {
         16.0 * n_dates as f64 / backfill
     );
 
-    let venv = std::env::var_os("PITWALL_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pitwall/venv"));
+    let venv = pitwall_test_support::venv::venv();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/lake/duckdb_fs_drivers.py");
     let out = Command::new(venv.join("bin/python"))
         .arg(&script)

@@ -12,23 +12,15 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use pitwall_lake::{Lake, LakeConfig, S3Settings, SeasonRange};
+use pitwall_lake::SeasonRange;
 use pitwall_trainer::mlmodel::ModelDir;
 use pitwall_trainer::runtime::OnnxModel;
 use pitwall_trainer::score::{read_feature_rows, score_rows};
 use pitwall_trainer::train::{load_abt, write_run};
 use pitwall_trainer::{ModelSource, TrainOptions, score_churn, train};
 
-fn python() -> PathBuf {
-    std::env::var_os("PITWALL_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pitwall/venv"))
-        .join("bin/python")
-}
-
-fn open(root: &Path) -> Lake {
-    Lake::open(&LakeConfig { root: root.to_str().unwrap().into(), s3: S3Settings::default() }).unwrap()
-}
+use pitwall_test_support::local_lake as open;
+use pitwall_test_support::venv::python;
 
 // The allocator of the `pitwall` binary, so that the figures are the command's.
 #[global_allocator]
@@ -40,9 +32,7 @@ async fn main() {
     let lake_root = match std::env::var_os("PITWALL_BENCH_LAKE") {
         Some(p) => PathBuf::from(p),
         None => {
-            let src = std::env::var_os("PITWALL_F1DB")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/f1db"));
+            let src = pitwall_test_support::f1db();
             let root = dir.path().join("lake");
             let lake = open(&root);
             let t = Instant::now();

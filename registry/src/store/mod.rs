@@ -145,9 +145,3 @@ pub trait TrackingStore: ExperimentStore + RunStore + MetricStore + ModelRegistr
         "SqlStore"
     }
 }
-
-/// The PostgreSQL server tests create their scratch databases on: `PITWALL_TEST_PG_URL`, or the
-/// local server with trust authentication.
-pub fn test_postgres_url() -> String {
-    std::env::var("PITWALL_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
