@@ -123,14 +123,17 @@ async fn silver_results_follow_the_contract() {
     assert_eq!(dnf, vec![vec!["0".to_string()]]);
 }
 
+/// A race date, the rows kept in it, and the drivers to check: (driver, row in the file, rows
+/// left out above it).
+type Race = (&'static str, i64, &'static [(&'static str, i64, i64)]);
+
 /// In ten races a row left out (DNQ or EX) stands above a driver who took part (DNS or DSQ):
 /// his place counts only the rows kept. Expected places are read off each `race-results.yml`:
 /// the driver's row number less the left-out rows above it.
 #[tokio::test]
 async fn positions_count_only_the_drivers_who_took_part() {
     let lake = local_lake(full_lake());
-    // (race date, rows kept, [(driver, row in the file, rows left out above it)])
-    let races: [(&str, i64, &[(&str, i64, i64)]); 10] = [
+    let races: [Race; 10] = [
         ("1962-06-03", 17, &[("ricardo-rodriguez", 22, 5)]),
         ("1964-05-10", 17, &[("innes-ireland", 20, 3)]),
         ("1970-09-06", 24, &[("emerson-fittipaldi", 25, 1)]),
