@@ -28,6 +28,7 @@ mod location;
 mod maintenance;
 mod progress;
 mod raw;
+mod reads;
 mod seasons;
 mod silver;
 pub mod sql;

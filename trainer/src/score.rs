@@ -87,9 +87,7 @@ impl std::fmt::Display for ScoreReport {
 
 /// The first race date of the latest season in fs_drivers.
 pub async fn latest_season_start(lake: &Lake) -> Result<NaiveDate> {
-    let query = r#"SELECT MIN("dtRef") AS start FROM fs_drivers
-        WHERE substr("dtRef", 1, 4) = (SELECT MAX(substr("dtRef", 1, 4)) FROM fs_drivers)"#;
-    let batches = lake.sql(query).await?;
+    let batches = lake.latest_season_start().await?;
     let value = batches
         .iter()
         .find(|b| b.num_rows() > 0)
@@ -109,12 +107,8 @@ fn parse_date(value: &str) -> Result<NaiveDate> {
 /// the table's own order: each is scored on its own, and sorting a few hundred thousand wide
 /// rows would cost more than the scoring.
 pub async fn read_feature_rows(lake: &Lake, features: &FeatureSpec, since: NaiveDate) -> Result<FeatureRows> {
-    let batches = lake.sql(&feature_query(since)).await?;
+    let batches = lake.fs_drivers_since(since).await?;
     FeatureRows::new(FS_DRIVERS_NAME, batches, features, &[DRIVER, DT_REF])
-}
-
-fn feature_query(since: NaiveDate) -> String {
-    format!(r#"SELECT * FROM fs_drivers WHERE "dtRef" >= '{}'"#, since.format("%Y-%m-%d"))
 }
 
 /// Rows encoded and run per ONNX Runtime call: the input and the graph's intermediate tensors
@@ -288,7 +282,7 @@ const SCAN_BATCHES_IN_FLIGHT: usize = 64;
 
 /// Sends fs_drivers rows since `since` to `rows`, until the scan ends or the receiver stops.
 async fn read_into(lake: &Lake, since: NaiveDate, rows: mpsc::Sender<RecordBatch>) -> Result<()> {
-    let mut scan = lake.sql_stream(&feature_query(since)).await?;
+    let mut scan = lake.stream_fs_drivers_since(since).await?;
     while let Some(batch) = scan.next().await {
         if rows.send(batch?).await.is_err() {
             break;

@@ -122,7 +122,7 @@ impl Trained {
 
 /// Reads the ABT from the lake.
 pub async fn load_abt(lake: &Lake) -> Result<Frame> {
-    let batches = lake.sql(r#"SELECT * FROM abt_churn ORDER BY "dtRef", "idDriver""#).await?;
+    let batches = lake.abt_churn_rows().await?;
     Frame::from_batches(ABT_NAME, &batches, &numeric_features(), true)
 }
 
