@@ -10,7 +10,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path as StorePath;
 use object_store::{GetResultPayload, ObjectStoreExt};
 use pitwall_registry::artifacts::ArtifactRepo;
-use pitwall_registry::config::S3Config;
+use pitwall_registry::config::S3Settings;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -250,7 +250,7 @@ async fn main() {
     let local_dir = tempfile::tempdir().unwrap();
     let destination =
         args.destination.clone().unwrap_or_else(|| local_dir.path().join("artifacts").display().to_string());
-    let repo = ArtifactRepo::open(&destination, &S3Config::from_env()).expect("artifact destination");
+    let repo = ArtifactRepo::open(&destination, &S3Settings::from_env()).expect("artifact destination");
     let block = block();
     println!("destination: {}   size: {} MiB", repo.destination(), args.size / 1024 / 1024);
 

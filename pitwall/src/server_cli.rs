@@ -28,7 +28,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         backend_store_uri: args.backend_store_uri,
         default_artifact_root: args.default_artifact_root,
         artifacts_destination: args.artifacts_destination,
-        s3: pitwall_registry::config::S3Config::from_env(),
+        s3: pitwall_registry::config::S3Settings::from_env(),
     };
     tracing::debug!(?config, "starting");
     pitwall_registry::serve(config).await?;

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         backend_store_uri,
         default_artifact_root: None,
         artifacts_destination,
-        s3: pitwall_registry::config::S3Config::from_env(),
+        s3: pitwall_registry::config::S3Settings::from_env(),
     })
     .await?;
     Ok(())

@@ -14,12 +14,10 @@ pub struct ServerConfig {
     /// Where proxied artifacts are kept (`--artifacts-destination`): a folder or `s3://bucket/prefix`.
     pub artifacts_destination: String,
     /// How to reach S3 when the destination is `s3://…`.
-    pub s3: S3Config,
+    pub s3: S3Settings,
 }
 
-/// Connection settings for an S3-compatible artifact destination: the workspace's one S3
-/// settings type, under the name the server has always used.
-pub use pitwall_settings::S3Settings as S3Config;
+pub use pitwall_settings::S3Settings;
 
 impl ServerConfig {
     /// With a destination and no explicit root, experiments get proxied `mlflow-artifacts:` URIs.
@@ -61,7 +59,7 @@ mod tests {
             "AWS_ACCESS_KEY_ID" => Some("  ".to_owned()),
             _ => None,
         };
-        let c = super::S3Config::from_lookup(env);
+        let c = super::S3Settings::from_lookup(env);
         assert_eq!(c.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(c.access_key_id.as_deref(), Some("minio"));
         assert_eq!(c.secret_access_key.as_deref(), Some("hunter2"));

@@ -1,7 +1,7 @@
 //! [`ArtifactRepo`]: list, read, write and delete artifacts in the configured destination.
 
 use super::{ArtifactError, ArtifactPath, local, upload};
-use crate::config::S3Config;
+use crate::config::S3Settings;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
@@ -74,7 +74,7 @@ impl std::fmt::Debug for ArtifactRepo {
 
 impl ArtifactRepo {
     /// Opens `destination`: `s3://bucket[/prefix]`, `file:///path` or a folder (created if missing).
-    pub fn open(destination: &str, s3: &S3Config) -> Result<ArtifactRepo, ArtifactError> {
+    pub fn open(destination: &str, s3: &S3Settings) -> Result<ArtifactRepo, ArtifactError> {
         let config_error = |reason: String| ArtifactError::Config { destination: destination.to_owned(), reason };
         if let Some(rest) = destination.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -107,8 +107,9 @@ impl ArtifactRepo {
         })
     }
 
-    /// An S3 bucket (path-style requests; plain http allowed for local endpoints).
-    pub fn s3(bucket: &str, prefix: ArtifactPath, config: &S3Config) -> Result<ArtifactRepo, ArtifactError> {
+    /// An S3 bucket, reached as the shared S3 settings say (path-style and plain http for a
+    /// local endpoint).
+    pub fn s3(bucket: &str, prefix: ArtifactPath, config: &S3Settings) -> Result<ArtifactRepo, ArtifactError> {
         let mut builder = AmazonS3Builder::new().with_bucket_name(bucket);
         for (key, value) in config.storage_options() {
             let key = key.parse::<AmazonS3ConfigKey>()?;

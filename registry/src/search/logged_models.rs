@@ -845,9 +845,8 @@ mod tests {
 
     #[tokio::test]
     async fn filters_and_orderings_on_postgres() {
-        let (pool, name) = testdb::postgres().await;
+        let (pool, _db) = testdb::postgres().await;
         seed(&pool).await;
         check(&pool).await;
-        testdb::drop_postgres(pool, &name).await;
     }
 }

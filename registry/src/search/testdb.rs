@@ -21,15 +21,11 @@ pub(crate) async fn sqlite() -> AnyPool {
 }
 
 /// A scratch PostgreSQL database on the server at `PITWALL_TEST_PG_URL`, dropped with the guard
-/// (on a panic too); [`drop_postgres`] closes the pool first.
+/// (on a panic too; the drop ends the pool's connections).
 pub(crate) async fn postgres() -> (AnyPool, ScratchPostgres) {
     let db = ScratchPostgres::create().await;
     let pool = empty_store(db.url()).await;
     (pool, db)
-}
-
-pub(crate) async fn drop_postgres(pool: AnyPool, _db: &ScratchPostgres) {
-    pool.close().await;
 }
 
 /// Runs one statement built with binds.

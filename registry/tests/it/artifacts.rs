@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use pitwall_registry::artifacts::{ArtifactPath, ArtifactRepo};
-use pitwall_registry::config::S3Config;
+use pitwall_registry::config::S3Settings;
 use pitwall_test_support::s3::{ACCESS_KEY_ID, REGION, S3Server, SECRET_ACCESS_KEY};
 use pitwall_test_support::{Backend, BackendFixture, backend_tests};
 use serde_json::{Value, json};
@@ -71,8 +71,8 @@ async fn local(backend: Backend) -> Harness {
     harness_with(backend, repo, Some(base), None).await
 }
 
-fn s3_config(server: &S3Server) -> S3Config {
-    S3Config {
+fn s3_config(server: &S3Server) -> S3Settings {
+    S3Settings {
         endpoint: Some(server.endpoint()),
         access_key_id: Some(ACCESS_KEY_ID.to_owned()),
         secret_access_key: Some(SECRET_ACCESS_KEY.to_owned()),
