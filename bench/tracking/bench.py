@@ -1,12 +1,17 @@
 """Tracking-server benchmark: Pitwall against MLflow's own server, same machine, same client.
 
 Measures what users wait on:
-  * log-batch of 1000 metrics (the client's log_metrics), p50/p95 over repeated calls;
+  * log-batch of 1000 metrics (the client's log_metrics), p50/p95 over repeated calls, and the
+    batches per second 8 clients get together;
   * search-runs with a metric filter and an order_by over a large experiment (seeded straight
-    into each server's own schema, so seeding time is not measured).
+    into each server's own schema, so seeding time is not measured);
+  * the user's path (--user-runs): runs created through the API (create-run, then log-batch
+    with a metric and a param), searched at once, before any ANALYZE; on PostgreSQL with
+    autovacuum off and on (--autovacuum).
 
 Usage: python bench/tracking/bench.py [--runs 100000] [--batches 200] [--servers pitwall,mlflow]
-       [--backends sqlite,postgres]
+       [--backends sqlite,postgres] [--user-runs 10000] [--autovacuum off,on]
+       [--sqlite-sync full,normal] [--skip seeded]
 Needs: the venv of compat/requirements.txt, PostgreSQL on 127.0.0.1:5432 (trust), and
 the release build of the server (see pitwall_cmd).
 """
@@ -140,6 +145,86 @@ def bench_log_batch(url: str, batches: int) -> dict:
     return {"p50_ms": statistics.median(times), "p95_ms": pct(times, 95)}
 
 
+def bench_log_batch_clients(url: str, clients: int, batches_each: int) -> dict:
+    """Batches per second that `clients` concurrent clients get, each logging to its own run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = requests.Session()
+    exp = api(s, url, "experiments/create", {"name": f"clients-{uuid.uuid4().hex[:6]}"})["experiment_id"]
+    runs = [api(s, url, "runs/create", {"experiment_id": exp, "start_time": 1})["run"]["info"]["run_id"]
+            for _ in range(clients)]
+    bodies = [[json.dumps({"run_id": run, "metrics": [
+        {"key": f"m{i % 50}", "value": random.random(), "timestamp": 1_700_000_000_000 + b, "step": b * 1000 + i}
+        for i in range(1000)]}).encode() for b in range(batches_each)] for run in runs]
+
+    def client(mine: list[bytes]) -> None:
+        cs = requests.Session()
+        for body in mine:
+            cs.post(f"{url}/api/2.0/mlflow/runs/log-batch", data=body,
+                    headers={"Content-Type": "application/json"}, timeout=300).raise_for_status()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, bodies))
+    elapsed = time.perf_counter() - t0
+    return {"batches_per_s": clients * batches_each / elapsed}
+
+
+def create_runs_through_api(url: str, exp_id: str, n: int, clients: int = 8) -> None:
+    """What a user's training jobs do: create a run, then log a metric and a param."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def client(k: int) -> None:
+        cs = requests.Session()
+        rng = random.Random(k)
+        for i in range(k, n, clients):
+            run = api(cs, url, "runs/create", {"experiment_id": exp_id, "start_time": 1_700_000_000_000 + i,
+                                              "run_name": f"run-{i}"})["run"]["info"]["run_id"]
+            api(cs, url, "runs/log-batch", {"run_id": run,
+                                            "metrics": [{"key": "m", "value": rng.random(), "timestamp": 1, "step": 0}],
+                                            "params": [{"key": "p", "value": str(i % 7)}]})
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+
+
+def bench_user_search(url: str, exp_id: str, reps: int, budget_s: float = 120) -> dict:
+    """The search a user runs right after creating the runs: no statistics may exist yet."""
+    s = requests.Session()
+    body = {"experiment_ids": [exp_id], "filter": "metrics.m > 0.5", "order_by": ["metrics.m DESC"],
+            "max_results": 100}
+    times = []
+    started = time.time()
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        r = api(s, url, "runs/search", body)
+        times.append((time.perf_counter() - t0) * 1000)
+        if time.time() - started > budget_s:
+            break
+    assert len(r.get("runs", [])) == 100, "search returned fewer runs than asked"
+    return {"first_ms": times[0], "p50_ms": statistics.median(times), "p95_ms": pct(times, 95), "n": len(times)}
+
+
+@contextmanager
+def autovacuum(setting: str | None):
+    """Sets the cluster's autovacuum for the block (ALTER SYSTEM), then puts it back."""
+    if setting is None:
+        yield
+        return
+    before, source = psql("SELECT setting || '|' || source FROM pg_settings WHERE name = 'autovacuum'").strip().split("|")
+    psql(f"ALTER SYSTEM SET autovacuum = {setting}")
+    psql("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        if source == "configuration file" or source == "default":
+            psql("ALTER SYSTEM RESET autovacuum")
+        else:
+            psql(f"ALTER SYSTEM SET autovacuum = {before}")
+        psql("SELECT pg_reload_conf()")
+
+
 def seed_runs(kind: str, store_uri: str, db_name: str | None, exp_id: int, n: int) -> None:
     """Seeds n runs with params, tags and latest metrics straight into the server's tables."""
     rows = []
@@ -216,6 +301,11 @@ def bench_search(url: str, exp_id: str, max_results: int, reps: int) -> dict:
     return {"p50_ms": statistics.median(times), "p95_ms": pct(times, 95)}
 
 
+def with_sync(uri: str, sync: str) -> str:
+    """A SQLite URI with its commit setting (`full`: acknowledged once on disk, the default)."""
+    return uri if not uri.startswith("sqlite") or sync == "full" else f"{uri}?synchronous={sync}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=100_000)
@@ -223,33 +313,68 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--servers", default="pitwall,mlflow")
     ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--clients", type=int, default=8, help="concurrent log-batch clients (0 skips)")
+    ap.add_argument("--user-runs", type=int, default=0, help="runs created through the API, then searched")
+    ap.add_argument("--autovacuum", default="off,on", help="PostgreSQL settings for the user's path")
+    ap.add_argument("--sqlite-sync", default="full", help="SQLite commit settings to compare (full,normal)")
+    ap.add_argument("--skip", default="", help="comma list: seeded (the seeded search), logbatch")
     args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
     results: dict[tuple[str, str], dict] = {}
+    configs = []
     for backend in args.backends.split(","):
-        for kind in args.servers.split(","):
-            tmp = tempfile.mkdtemp(prefix=f"bench-{kind}-")
-            try:
+        for sync in (args.sqlite_sync.split(",") if backend == "sqlite" else ["-"]):
+            for kind in args.servers.split(","):
+                if kind == "mlflow" and sync not in ("-", "full"):
+                    continue
+                configs.append((backend, sync, kind))
+    for backend, sync, kind in configs:
+        label = backend if sync in ("-", "full") else f"{backend}/{sync}"
+        tmp = tempfile.mkdtemp(prefix=f"bench-{kind}-")
+        try:
+            res: dict = {}
+            if "logbatch" not in skip or "seeded" not in skip:
                 with backend_uri(backend, tmp) as (uri, db_name):
-                    with server(kind, uri, tmp) as url:
-                        res = {"log_batch_1000": bench_log_batch(url, args.batches)}
-                        s = requests.Session()
-                        exp = api(s, url, "experiments/create", {"name": "search-bench"})["experiment_id"]
-                        t0 = time.time()
-                        seed_runs(kind, uri, db_name, int(exp), args.runs)
-                        print(f"  seeded {args.runs} runs for {kind}/{backend} in {time.time() - t0:.1f}s", flush=True)
-                        for mr in (100, 1000):
-                            res[f"search_{mr}"] = bench_search(url, exp, mr, args.reps)
-                        results[(kind, backend)] = res
-                        print(f"{kind:8s} {backend:9s} {json.dumps(res)}", flush=True)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    print("\nmedian latency, ms (lower is better); ratio = mlflow / pitwall")
-    for backend in args.backends.split(","):
-        p, m = results.get(("pitwall", backend)), results.get(("mlflow", backend))
-        for key in ("log_batch_1000", "search_100", "search_1000"):
-            pv = p[key]["p50_ms"] if p else float("nan")
-            mv = m[key]["p50_ms"] if m else float("nan")
-            print(f"{backend:9s} {key:15s} pitwall {pv:9.2f}  mlflow {mv:9.2f}  ratio {mv / pv:7.1f}x")
+                    with server(kind, with_sync(uri, sync), tmp) as url:
+                        if "logbatch" not in skip:
+                            res["log_batch_1000"] = bench_log_batch(url, args.batches)
+                            if args.clients:
+                                res["log_batch_clients"] = bench_log_batch_clients(url, args.clients, 20)
+                        if "seeded" not in skip:
+                            s = requests.Session()
+                            exp = api(s, url, "experiments/create", {"name": "search-bench"})["experiment_id"]
+                            t0 = time.time()
+                            seed_runs(kind, uri, db_name, int(exp), args.runs)
+                            print(f"  seeded {args.runs} runs for {kind}/{backend} in {time.time() - t0:.1f}s", flush=True)
+                            for mr in (100, 1000):
+                                res[f"search_{mr}"] = bench_search(url, exp, mr, args.reps)
+            if args.user_runs:
+                for av in (args.autovacuum.split(",") if backend == "postgres" else [None]):
+                    with autovacuum(av), backend_uri(backend, tmp + f"/user-{av}") as (uri, _):
+                        os.makedirs(tmp + f"/user-{av}", exist_ok=True)
+                        with server(kind, with_sync(uri, sync), tmp) as url:
+                            s = requests.Session()
+                            exp = api(s, url, "experiments/create", {"name": "user-path"})["experiment_id"]
+                            t0 = time.time()
+                            create_runs_through_api(url, exp, args.user_runs)
+                            print(f"  created {args.user_runs} runs through the API for {kind}/{backend} "
+                                  f"in {time.time() - t0:.1f}s", flush=True)
+                            key = "user_search_100" + (f"_autovacuum_{av}" if av else "")
+                            res[key] = bench_user_search(url, exp, args.reps)
+            results[(kind, label)] = res
+            print(f"{kind:8s} {label:14s} {json.dumps(res)}", flush=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("\nmedian latency, ms (lower is better), or batches/s (higher is better); ratio = mlflow / pitwall")
+    labels = list(dict.fromkeys(label for (_, label) in results))
+    for label in labels:
+        p, m = results.get(("pitwall", label), {}), results.get(("mlflow", label), {})
+        for key in dict.fromkeys(list(p) + list(m)):
+            field = "batches_per_s" if key == "log_batch_clients" else "p50_ms"
+            pv = p[key][field] if key in p else float("nan")
+            mv = m[key][field] if key in m else float("nan")
+            ratio = pv / mv if field == "batches_per_s" else mv / pv
+            print(f"{label:14s} {key:34s} pitwall {pv:9.2f}  mlflow {mv:9.2f}  ratio {ratio:7.1f}x")
 
 
 if __name__ == "__main__":

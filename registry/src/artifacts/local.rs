@@ -36,3 +36,36 @@ pub async fn contained(root: &Path, rel: &ArtifactPath) -> Result<PathBuf, Artif
         Err(_) => Err(refuse()),
     }
 }
+
+/// The deepest ancestor directory of `target` that exists now.
+pub async fn existing_ancestor(target: &Path) -> PathBuf {
+    let mut dir = target.parent();
+    while let Some(d) = dir {
+        if tokio::fs::metadata(d).await.is_ok_and(|m| m.is_dir()) {
+            return d.to_path_buf();
+        }
+        dir = d.parent();
+    }
+    PathBuf::from("/")
+}
+
+/// Puts a file just written on disk with the directory entries that lead to it, up to
+/// `existing`, the deepest ancestor that existed before the write: an acknowledged upload
+/// then survives an OS crash or power loss, not only a killed server. (object_store's local
+/// store renames a staged file into place and flushes nothing.)
+pub async fn flush_written(target: PathBuf, existing: PathBuf) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || {
+        std::fs::File::open(&target)?.sync_all()?;
+        let mut dir = target.parent();
+        while let Some(d) = dir {
+            std::fs::File::open(d)?.sync_all()?;
+            if d == existing {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}

@@ -209,7 +209,8 @@ impl ArtifactRepo {
     }
 
     /// Writes `body` to `rel`. The object appears only once the body has ended cleanly; an
-    /// interrupted or failed body leaves nothing behind. Returns the bytes written.
+    /// interrupted or failed body leaves nothing behind. On a local destination the file is on
+    /// disk when this returns. Returns the bytes written.
     pub async fn upload<S, E>(&self, rel: &ArtifactPath, body: S) -> Result<u64, ArtifactError>
     where
         S: futures::Stream<Item = Result<Bytes, E>> + Send,
@@ -218,11 +219,20 @@ impl ArtifactRepo {
         if rel.is_root() {
             return Err(ArtifactError::Invalid("A file path is required.".to_owned()));
         }
-        if let Some(target) = self.contain(rel).await? {
-            upload::check_local_target(&target, rel).await?;
-        }
+        let local = match self.contain(rel).await? {
+            Some(target) => {
+                upload::check_local_target(&target, rel).await?;
+                let existing = local::existing_ancestor(&target).await;
+                Some((target, existing))
+            }
+            None => None,
+        };
         let location = self.location(rel)?;
-        upload::write_atomically(self.store.clone(), location, rel, body).await
+        let written = upload::write_atomically(self.store.clone(), location, rel, body).await?;
+        if let Some((target, existing)) = local {
+            local::flush_written(target, existing).await?;
+        }
+        Ok(written)
     }
 
     /// Deletes a file or a directory tree; a missing path is not an error (as MLflow).

@@ -6,6 +6,7 @@
 //! chosen once, from the store's URI, and travels as a `Copy` value.
 
 pub(super) mod pg_array;
+pub(super) mod planner_stats;
 
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Transaction};

@@ -102,7 +102,7 @@ impl SqlStore {
         .bind(from)
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 }
@@ -151,7 +151,7 @@ impl ExperimentStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(id.to_string())
     }
 
@@ -202,7 +202,7 @@ impl ExperimentStore for SqlStore {
             }
             Err(e) => return Err(e.into()),
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -236,7 +236,7 @@ impl ExperimentStore for SqlStore {
             .bind(row.experiment_id)
             .execute(&mut *w.tx)
             .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -251,7 +251,7 @@ impl ExperimentStore for SqlStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("No tag with name: {key} in experiment with id {experiment_id}")));
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 }

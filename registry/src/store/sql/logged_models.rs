@@ -300,7 +300,7 @@ impl LoggedModelStore for SqlStore {
         self.insert_model_params(&mut w.tx, &model_id, experiment.experiment_id, &model.params).await?;
         self.upsert_model_tags(&mut w.tx, &model_id, experiment.experiment_id, &model.tags).await?;
         let created = self.load_logged_model(&mut w.tx, &model_id, false).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(created)
     }
 
@@ -319,7 +319,7 @@ impl LoggedModelStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         let model = self.load_logged_model(&mut w.tx, model_id, true).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(model)
     }
 
@@ -333,7 +333,7 @@ impl LoggedModelStore for SqlStore {
         .bind(model_id)
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -341,7 +341,7 @@ impl LoggedModelStore for SqlStore {
         let mut w = self.begin_write().await?;
         let row = Self::logged_model_row(&mut w.tx, model_id, true).await?;
         self.upsert_model_tags(&mut w.tx, model_id, row.experiment_id, tags).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -360,7 +360,7 @@ impl LoggedModelStore for SqlStore {
                 str_repr(model_id)
             )));
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -369,7 +369,7 @@ impl LoggedModelStore for SqlStore {
         let mut w = self.begin_write().await?;
         let row = Self::logged_model_row(&mut w.tx, model_id, true).await?;
         self.insert_model_params(&mut w.tx, model_id, row.experiment_id, params).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 

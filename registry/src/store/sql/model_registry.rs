@@ -334,7 +334,7 @@ impl ModelRegistryStore for SqlStore {
                 .await?;
         }
         let model = self.load_model(&mut w.tx, name).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(model)
     }
 
@@ -368,7 +368,7 @@ impl ModelRegistryStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         let model = self.load_model(&mut w.tx, new_name).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(model)
     }
 
@@ -382,7 +382,7 @@ impl ModelRegistryStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         let model = self.load_model(&mut w.tx, name).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(model)
     }
 
@@ -399,7 +399,7 @@ impl ModelRegistryStore for SqlStore {
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE name = $1")).bind(name).execute(&mut *w.tx).await?;
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -428,7 +428,7 @@ impl ModelRegistryStore for SqlStore {
         .bind(&tag.value)
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -440,7 +440,7 @@ impl ModelRegistryStore for SqlStore {
             .bind(key)
             .execute(&mut *w.tx)
             .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -501,7 +501,7 @@ impl ModelRegistryStore for SqlStore {
             self.record_version_on_logged_model(&mut w.tx, model_id, &v.name, version).await?;
         }
         let created = self.load_version(&mut w.tx, &v.name, version).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(created)
     }
 
@@ -530,7 +530,7 @@ impl ModelRegistryStore for SqlStore {
         .execute(&mut *w.tx)
         .await?;
         let updated = self.load_version(&mut w.tx, name, version).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(updated)
     }
 
@@ -547,7 +547,7 @@ impl ModelRegistryStore for SqlStore {
                 .await?;
         }
         Self::touch_model(&mut w.tx, name, now).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -592,7 +592,7 @@ impl ModelRegistryStore for SqlStore {
         .await?;
         Self::touch_model(&mut w.tx, name, now).await?;
         let moved = self.load_version(&mut w.tx, name, version).await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(moved)
     }
 
@@ -630,7 +630,7 @@ impl ModelRegistryStore for SqlStore {
         .bind(&tag.value)
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -644,7 +644,7 @@ impl ModelRegistryStore for SqlStore {
             .bind(key)
             .execute(&mut *w.tx)
             .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -661,7 +661,7 @@ impl ModelRegistryStore for SqlStore {
         .bind(version)
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -673,7 +673,7 @@ impl ModelRegistryStore for SqlStore {
             .bind(alias)
             .execute(&mut *w.tx)
             .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 

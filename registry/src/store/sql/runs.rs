@@ -361,7 +361,7 @@ impl RunStore for SqlStore {
         let row = Self::run_row(&mut w.tx, &run_id).await?;
         let mut created = self.load_runs(&mut w.tx, vec![row]).await?.remove(0);
         created.outputs = None;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(created)
     }
 
@@ -386,7 +386,7 @@ impl RunStore for SqlStore {
             self.upsert_tags(&mut w.tx, run_id, &[KeyValue::new(RUN_NAME_TAG, name)]).await?;
         }
         let info = Self::run_row(&mut w.tx, run_id).await?.into_info();
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(info)
     }
 
@@ -398,7 +398,7 @@ impl RunStore for SqlStore {
             .bind(run_id)
             .execute(&mut *w.tx)
             .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -409,7 +409,7 @@ impl RunStore for SqlStore {
             .bind(run_id)
             .execute(&mut *w.tx)
             .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -441,7 +441,7 @@ impl RunStore for SqlStore {
         if !tags.is_empty() {
             self.upsert_tags(&mut w.tx, run_id, tags).await?;
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -456,7 +456,7 @@ impl RunStore for SqlStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("No tag with name: {key} in run with id {run_id}")));
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -519,7 +519,7 @@ impl RunStore for SqlStore {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
@@ -536,7 +536,7 @@ impl RunStore for SqlStore {
             .execute(&mut *w.tx)
             .await?;
         }
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(())
     }
 
