@@ -23,6 +23,8 @@ use pitwall_registry::service::model_registry::SearchRegistry;
 pub const NOTE_TAG: &str = "mlflow.note.content";
 /// Metrics drawn on the server too (for pages read without JavaScript); the script draws all.
 const SVG_CHARTS: usize = 12;
+/// Histories up to this many steps are drawn on the server with every page.
+const LONG_HISTORY_STEPS: i64 = 100_000;
 /// Points per server-drawn chart, sampled by the store.
 const SVG_POINTS: i64 = 1000;
 /// The most of a text artifact a preview shows.
@@ -85,6 +87,8 @@ struct RunPage {
     system_tags: Vec<KeyValue>,
     params: Vec<KeyValue>,
     metrics: Vec<MetricRow>,
+    /// The page with every chart drawn on the server.
+    svg_href: String,
     artifacts_error: Option<String>,
     artifact_dir: String,
     artifact_crumbs: Vec<(String, String)>,
@@ -199,7 +203,11 @@ pub async fn page(State(s): State<AppState>, Path((id, run_id)): Path<(String, S
     let mut sorted = run.data.metrics.clone();
     sorted.sort_by(|a, b| a.key.cmp(&b.key));
     for (i, m) in sorted.iter().enumerate() {
-        let svg = if i < SVG_CHARTS { Some(svg_of(services, &run_id, &m.key).await?) } else { None };
+        // A long history costs the store a sampling pass over all of it; the script draws it
+        // anyway, so the server draws it only when asked (`?svg=all`, linked for readers
+        // without JavaScript).
+        let cheap = m.step < LONG_HISTORY_STEPS || params.get("svg") == Some("all");
+        let svg = if i < SVG_CHARTS && cheap { Some(svg_of(services, &run_id, &m.key).await?) } else { None };
         metrics.push(MetricRow {
             key: m.key.clone(),
             value: fmt::num(m.value),
@@ -297,6 +305,7 @@ pub async fn page(State(s): State<AppState>, Path((id, run_id)): Path<(String, S
         system_tags,
         params: params_list,
         metrics,
+        svg_href: format!("{href}?svg=all#charts"),
         artifacts_error,
         artifact_dir: dir,
         artifact_crumbs,

@@ -34,6 +34,7 @@ async fn every_page_renders() {
         format!("/experiments/{exp}"),
         format!("/experiments/{exp}?filter=metrics.auc_test+%3E+0.7&order=metrics.auc_test+DESC"),
         format!("/experiments/{exp}/runs/{run}"),
+        format!("/experiments/{exp}/runs/{run}?svg=all"),
         format!("/experiments/{exp}/runs/{run}?path=plots&preview=plots/roc.png"),
         format!("/experiments/{exp}/runs/{run}?preview=feature_importance.csv"),
         format!("/experiments/{exp}/runs/{run}?path=model&preview=model/MLmodel"),
