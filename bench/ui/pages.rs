@@ -121,6 +121,20 @@ async fn main() {
         args.versions
     );
 
+    // Where the runs table's time goes: the reads it makes, one by one.
+    let time = |t: Instant| format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let t = Instant::now();
+    s.overview().run_keys(&exp).await.unwrap();
+    let keys = time(t);
+    let t = Instant::now();
+    s.overview().run_counts(std::slice::from_ref(&exp)).await.unwrap();
+    let counts = time(t);
+    let t = Instant::now();
+    let search =
+        pitwall_openapi::SearchRuns { experiment_ids: vec![exp.clone()], max_results: Some(100), ..Default::default() };
+    s.runs().search(search).await.unwrap();
+    eprintln!("runs table reads: run keys {keys}, run count {counts}, a page of 100 runs {}", time(t));
+
     let app = pitwall_registry::app_with(state.clone(), pitwall_ui::router());
     let pages = [
         ("experiments", "/experiments".to_owned()),
