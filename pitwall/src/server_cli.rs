@@ -31,6 +31,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         s3: pitwall_registry::config::S3Settings::from_env(),
     };
     tracing::debug!(?config, "starting");
-    pitwall_registry::serve(config).await?;
+    let state = pitwall_registry::open_state(&config).await?;
+    let app = pitwall_registry::app_with(state, pitwall_ui::router());
+    pitwall_registry::serve_app(&config, app).await?;
     Ok(())
 }

@@ -24,6 +24,7 @@ pub use openapi::openapi_json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
+use axum::routing::any;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -36,9 +37,21 @@ const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
 
 /// The tracking API over `state`, with MLflow's response headers and the server's safety layers.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new().fallback(api::fallback::not_found))
+}
+
+/// The tracking API and `pages` (routes of another crate, such as the web UI) over `state`,
+/// under the same layers. A path the API does not hold goes to `pages`, whose fallback answers
+/// what neither holds; unknown paths under `/api/` and `/ajax-api/` still get MLflow's JSON
+/// 404, which clients parse.
+pub fn app_with(state: AppState, pages: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let rest = pages
+        .route("/api/{*rest}", any(api::fallback::not_found))
+        .route("/ajax-api/{*rest}", any(api::fallback::not_found))
+        .with_state(state.clone());
     api::routes::router()
-        .fallback(api::fallback::not_found)
+        .fallback_service(rest)
         .method_not_allowed_fallback(api::fallback::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
@@ -59,8 +72,14 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// Opens the store named by `config` and serves until SIGTERM or Ctrl-C.
+/// Opens the store named by `config` and serves the tracking API until SIGTERM or Ctrl-C.
 pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    let state = open_state(&config).await?;
+    serve_app(&config, app(state)).await
+}
+
+/// The state a server over `config` runs on: its store (migrated) and artifact repository.
+pub async fn open_state(config: &ServerConfig) -> Result<AppState, ServeError> {
     let store = store::SqlStore::connect(&config.backend_store_uri, &config.default_artifact_root()).await?;
     let artifacts = artifacts::ArtifactRepo::open(&config.artifacts_destination, &config.s3)?;
     tracing::info!(destination = %artifacts.destination(), "artifact store");
@@ -72,11 +91,16 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
         }),
         artifacts: Arc::new(artifacts),
     };
+    Ok(state)
+}
+
+/// Serves `app` on the address of `config` until SIGTERM or Ctrl-C.
+pub async fn serve_app(config: &ServerConfig, app: Router) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await
         .map_err(|e| ServeError::Bind(format!("{}:{}", config.host, config.port), e))?;
     tracing::info!(address = %listener.local_addr().map_err(ServeError::Io)?, backend = %config.redacted_store_uri(), "pitwall server listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(ServeError::Io)?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(ServeError::Io)?;
     tracing::info!("pitwall server stopped");
     Ok(())
 }

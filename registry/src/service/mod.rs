@@ -11,6 +11,7 @@ pub mod experiments;
 pub mod logged_models;
 pub mod metrics;
 pub mod model_registry;
+pub mod overview;
 mod paging;
 pub mod runs;
 
@@ -20,6 +21,7 @@ pub use experiments::ExperimentService;
 pub use logged_models::LoggedModelService;
 pub use metrics::MetricService;
 pub use model_registry::ModelRegistryService;
+pub use overview::OverviewService;
 pub use runs::RunService;
 
 use crate::artifacts::ArtifactRepo;
@@ -58,6 +60,10 @@ impl<'a> Services<'a> {
 
     pub fn logged_models(self) -> LoggedModelService<'a> {
         LoggedModelService { store: self.store }
+    }
+
+    pub fn overview(self) -> OverviewService<'a> {
+        OverviewService { store: self.store }
     }
 
     pub fn artifacts(self) -> ArtifactService<'a> {

@@ -7,12 +7,14 @@
 mod error;
 pub mod logged_models;
 pub mod model_registry;
+pub mod overview;
 pub mod query;
 mod sql;
 
 pub use error::{BackendError, ParamChange, StoreError, StoreResult};
 pub use logged_models::{LoggedModelSearch, LoggedModelStore, NewLoggedModel};
 pub use model_registry::{ModelRegistryStore, NewModelVersion, RegistrySearch};
+pub use overview::{OverviewStore, RunKeys};
 pub use query::{Bind, Sql};
 pub use sql::{Engine, SqlStore};
 
@@ -139,7 +141,9 @@ pub trait MetricStore: Send + Sync {
 }
 
 /// Everything the tracking API needs from a store.
-pub trait TrackingStore: ExperimentStore + RunStore + MetricStore + ModelRegistryStore + LoggedModelStore {
+pub trait TrackingStore:
+    ExperimentStore + RunStore + MetricStore + ModelRegistryStore + LoggedModelStore + OverviewStore
+{
     /// `SqlStore` for the server-info document.
     fn store_type(&self) -> &'static str {
         "SqlStore"

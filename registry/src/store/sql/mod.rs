@@ -9,6 +9,7 @@ mod logged_models;
 mod metric_chunks;
 mod metrics;
 mod model_registry;
+mod overview;
 mod rows;
 mod runs;
 mod sqlite_writes;
