@@ -39,7 +39,7 @@ TOLERANCE = 1e-6
 FS_DRIVERS = "silver/f1/fs_drivers"
 ABT = "analytics/f1/abt_churn"
 MODEL_CHURN = "analytics/f1/model_churn"
-RUST_METRICS = ["acc_train", "auc_train", "acc_test", "auc_test"]
+RUST_METRICS = ["auc_oot", "acc_oot", "acc_train", "auc_train", "acc_test", "auc_test"]
 # Under the suite's 300 s per test, so that a hung command fails with its output.
 CLI_TIMEOUT = 240
 
@@ -128,20 +128,6 @@ def model_churn_version(lake: Path) -> int:
     return DeltaTable(str(delta_table(lake, MODEL_CHURN))).version()
 
 
-def encode(rows: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """The model's input as Pitwall's FeatureSpec builds it: the numeric columns as doubles
-    with missing values replaced by the spec's constant, then one 0/1 column per team seen in
-    training, in the spec's order (a null or unseen team is all zeros)."""
-    columns = {}
-    for name in spec["numeric"]:
-        values = rows[name].to_numpy(dtype="float64", na_value=np.nan)
-        columns[name] = np.where(np.isnan(values), spec["missing_value"], values)
-    team = rows[spec["categorical"]]
-    for category in spec["categories"]:
-        columns[f"{spec['categorical']}_{category}"] = team.isin([category]).to_numpy(dtype="float64")
-    return pd.DataFrame(columns)
-
-
 # --- fixtures: the lake once, one training, one scoring ---------------------------------------
 
 @dataclass
@@ -173,7 +159,8 @@ def lake(workdir) -> Path:
 
 @pytest.fixture(scope="module")
 def rust_training(server, tracking, lake, workdir) -> Training:
-    """`pitwall train churn` with its defaults (AdaBoost, 1000 stumps), logged to `server`."""
+    """`pitwall train churn` with its defaults (hyper-parameters chosen on the validation
+    seasons), logged to `server`."""
     out = pitwall_ok("train", "churn", "--tracking-uri", server.url, "--lake-uri", str(lake), cwd=workdir)
     found = re.search(rf"^run ([0-9a-f]{{32}}) logged to experiment {MODEL}$", out, re.M)
     assert found, f"no run id in the trainer's output:\n{out}"
@@ -222,8 +209,8 @@ def test_train_registers_version_1_as_champion(tracking, rust_training):
     logged = tracking.get_logged_model(model_id)
     assert logged.source_run_id == rust_training.run_id
     assert "READY" in str(logged.status)
-    assert float(version.tags["auc_test"]) == pytest.approx(
-        tracking.get_run(rust_training.run_id).data.metrics["auc_test"], rel=1e-12
+    assert float(version.tags["auc_oot"]) == pytest.approx(
+        tracking.get_run(rust_training.run_id).data.metrics["auc_oot"], rel=1e-12
     )
     assert tracking.get_model_version_by_alias(MODEL, CHAMPION).version == "1"
     assert tracking.get_registered_model(MODEL).aliases == {CHAMPION: "1"}
@@ -240,11 +227,20 @@ def test_rust_run_is_found_by_search_runs(tracking, rust_training):
         assert 0.0 <= value <= 1.0, (name, value)
     params = {k.removeprefix("params."): v for k, v in row.items() if k.startswith("params.")}
     assert params["model"] == "tree-ensemble"
-    assert params["n_estimators"] == "1000"
-    assert params["max_depth"] == "1"
+    # Chosen by validation on the seasons before the test season, among those searched.
+    assert float(params["learning_rate"]) in [float(v) for v in params["search_learning_rates"].split(",")]
+    assert params["max_depth"] in params["search_max_depths"].split(",")
+    assert 0 < int(params["n_estimators"]) <= int(params["search_max_rounds"])
     assert params["seed"] == "42"
     assert float(params["test_fraction"]) == pytest.approx(0.2)
-    assert float(params["learning_rate"]) == pytest.approx(0.1)
+    seasons = [int(s) for s in params["validation_season_list"].split(",")]
+    assert seasons == sorted(seasons) and seasons[-1] < int(params["test_season"])
+    # The AUC of each season, the season being the step: the validation seasons, then the test one.
+    history = tracking.get_metric_history(rust_training.run_id, "auc_season")
+    assert [m.step for m in history] == [*seasons, int(params["test_season"])]
+    assert history[-1].value == pytest.approx(row["metrics.auc_oot"])
+    artifacts = {f.path for f in tracking.list_artifacts(rust_training.run_id)}
+    assert {"auc_by_season.png", "auc_by_season.json", "validation.csv"} <= artifacts
     # The run's model is its output, as `log_model` links it in MLflow 3.
     outputs = tracking.get_run(rust_training.run_id).outputs
     model_id = tracking.get_model_version(MODEL, "1").source.removeprefix("models:/")
@@ -270,27 +266,32 @@ def test_champion_through_pyfunc_predicts_what_score_wrote(tracking, scoring, la
     )
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@{CHAMPION}")
     spec = model.metadata.metadata["pitwall_features"]
-    names = model.metadata.get_input_schema().input_names()
-    expected = spec["numeric"] + [f"{spec['categorical']}_{c}" for c in spec["categories"]]
-    assert names == expected
-    assert spec["categories"], "no team one-hot columns"
+    schema = model.metadata.get_input_schema()
+    # The feature store's columns, with their own types: the team as a string (encoded inside
+    # the model), integers as integers.
+    assert schema.input_names() == spec["numeric"] + ["idTeam"]
+    types = dict(zip(schema.input_names(), (str(t) for t in schema.input_types())))
+    assert types["idTeam"] == "string" and types["qtRaces"] == "long"
+    assert types["dtIntervalMaxMin"] == "integer" and types["avgPosition"] == "double"
+    assert spec["categories"], "no teams"
 
-    scores = DeltaTable(str(scoring.table)).to_pandas()
+    # fs_drivers rows as the `deltalake` package reads them, unchanged (extra columns too).
     features = fs_drivers_since(lake, SINCE)
+    predicted = model.predict(features)
+    assert list(predicted.columns) == ["pctProbaChurn"]
+    assert len(predicted) == len(features)
+    features = features.assign(pyfunc=predicted["pctProbaChurn"].to_numpy())
+    scores = DeltaTable(str(scoring.table)).to_pandas()
     rows = scores.merge(features, on=["idDriver", "dtRef"], how="inner", suffixes=("", "_fs"),
                         validate="one_to_one")
     assert len(rows) == len(scores) == len(features)
     assert (rows["idTeam"].fillna("") == rows["idTeam_fs"].fillna("")).all()
-
-    predicted = model.predict(encode(rows, spec))
-    assert list(predicted.columns) == ["pctProbaChurn"]
-    assert len(predicted) == len(rows)
-    diff = np.abs(predicted["pctProbaChurn"].to_numpy() - rows["pctProbaChurn"].to_numpy())
+    diff = np.abs(rows["pyfunc"].to_numpy() - rows["pctProbaChurn"].to_numpy())
     worst = int(np.argmax(diff))
     assert diff[worst] <= TOLERANCE, (
         f"{int((diff > TOLERANCE).sum())} of {len(rows)} rows differ; worst "
         f"{rows.iloc[worst][['idDriver', 'dtRef', 'pctProbaChurn']].to_dict()} "
-        f"vs pyfunc {predicted['pctProbaChurn'].iloc[worst]}"
+        f"vs pyfunc {rows['pyfunc'].iloc[worst]}"
     )
 
 
@@ -298,11 +299,12 @@ def test_serve_model_answers_what_score_wrote(server, scoring, lake, workdir):
     """`pitwall serve-model models:/f1_churn@champion` (downloaded through the registry) answers
     MLflow's scoring protocol with the probabilities the scorer wrote for the same rows."""
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@{CHAMPION}")
-    spec = model.metadata.metadata["pitwall_features"]
+    names = model.metadata.get_input_schema().input_names()
     scores = DeltaTable(str(scoring.table)).to_pandas()
     rows = scores.merge(fs_drivers_since(lake, SINCE), on=["idDriver", "dtRef"], suffixes=("", "_fs"))
     rows = rows.sample(n=2000, random_state=7).reset_index(drop=True)
-    features = encode(rows, spec)
+    # The raw feature-store columns as JSON (missing numbers as nulls), as a client sends them.
+    features = rows[names].assign(idTeam=rows["idTeam_fs"])
 
     port = _free_port()
     proc = subprocess.Popen(
@@ -320,18 +322,18 @@ def test_serve_model_answers_what_score_wrote(server, scoring, lake, workdir):
                 pass
             assert proc.poll() is None, f"serve-model exited: {proc.communicate()[0]}"
             time.sleep(0.25)
-        body = {"dataframe_split": features.to_dict(orient="split")}
+        body = {"dataframe_split": json.loads(features.to_json(orient="split", index=False))}
         r = requests.post(f"{url}/invocations", json=body, timeout=60)
         assert r.status_code == 200, r.text
         served = np.array([p["pctProbaChurn"] for p in r.json()["predictions"]])
         diff = np.abs(served - rows["pctProbaChurn"].to_numpy())
         assert len(served) == len(rows) and diff.max() <= TOLERANCE, f"worst difference {diff.max()}"
 
-        missing = features.drop(columns=[spec["numeric"][0]]).head(3)
-        r = requests.post(f"{url}/invocations", json={"dataframe_split": missing.to_dict(orient="split")},
-                          timeout=60)
+        missing = features.drop(columns=[names[0]]).head(3)
+        body = {"dataframe_split": json.loads(missing.to_json(orient="split", index=False))}
+        r = requests.post(f"{url}/invocations", json=body, timeout=60)
         assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE", r.text
-        assert spec["numeric"][0] in r.json()["message"], r.text
+        assert names[0] in r.json()["message"], r.text
     finally:
         proc.terminate()
         proc.wait(30)
@@ -379,7 +381,7 @@ def test_train_with_registry_down_fails_clearly(tracking, scoring, lake, workdir
                 cwd=workdir, timeout=300)
     out = assert_fails(r, re.escape(url.removeprefix("http://")), UNREACHABLE)
     # The registry is checked before the fit: no training time is spent on a run that cannot be logged.
-    assert "auc_test" not in out, describe_cli(r)
+    assert "auc_oot" not in out, describe_cli(r)
     assert model_churn_version(lake) == before
     assert len(tracking.search_model_versions(f"name='{MODEL}'")) == versions_before
 
@@ -408,6 +410,7 @@ def test_python_run_is_autologged(tracking, rust_training, python_training):
         value = row[f"metrics.{name}"]
         assert 0.0 <= value <= 1.0, (name, value)
     assert row["metrics.auc_test"] == pytest.approx(python_training["auc_test"])
+    assert row["metrics.auc_oot"] == pytest.approx(python_training["auc_oot"])
 
 
 def test_python_version_is_registered_beside_the_rust_one(tracking, rust_training, python_training):
@@ -421,10 +424,10 @@ def test_python_version_is_registered_beside_the_rust_one(tracking, rust_trainin
     assert versions["2"].source != versions["1"].source
 
 
-def test_champion_moves_only_to_a_better_auc(tracking, python_training):
-    rust_auc = float(tracking.get_model_version(MODEL, "1").tags["auc_test"])
-    python_auc = python_training["auc_test"]
-    assert float(tracking.get_model_version(MODEL, "2").tags["auc_test"]) == pytest.approx(python_auc)
+def test_champion_moves_only_to_a_better_out_of_time_auc(tracking, python_training):
+    rust_auc = float(tracking.get_model_version(MODEL, "1").tags["auc_oot"])
+    python_auc = python_training["auc_oot"]
+    assert float(tracking.get_model_version(MODEL, "2").tags["auc_oot"]) == pytest.approx(python_auc)
     expected = "2" if python_auc > rust_auc else "1"
     assert tracking.get_model_version_by_alias(MODEL, CHAMPION).version == expected
     assert python_training["champion"] == expected
@@ -446,17 +449,17 @@ def test_python_version_predicts_through_pyfunc(tracking, python_training, lake)
 
 
 def test_python_model_takes_the_alias_from_a_weaker_champion(server, tracking, lake, workdir):
-    """The other side of the rule, on a registered model of its own: a one-stump Rust model
-    (test AUC about 0.65) is the champion, the 50-round Python model beats it."""
+    """The other side of the rule, on a registered model of its own: a one-stump Rust model is
+    the champion, the 50-round Python model beats it out of time."""
     name = unique("f1_churn_weak")
     pitwall_ok("train", "churn", "--tracking-uri", server.url, "--lake-uri", str(lake),
-               "--n-estimators", "1", "--experiment", name, "--registered-model", name,
+               "--n-estimators", "1", "--max-depth", "1", "--experiment", name, "--registered-model", name,
                "--output", str(workdir / "runs" / "weak"), cwd=workdir)
-    weak_auc = float(tracking.get_model_version(name, "1").tags["auc_test"])
+    weak_auc = float(tracking.get_model_version(name, "1").tags["auc_oot"])
     assert tracking.get_model_version_by_alias(name, CHAMPION).version == "1"
 
     summary = train_in_python(server, lake, name)
-    assert summary["auc_test"] > weak_auc, "the Python model was meant to beat one stump"
+    assert summary["auc_oot"] > weak_auc, "the Python model was meant to beat one stump"
     assert summary["version"] == "2"
     assert summary["champion"] == "2"
     assert "beats champion version 1" in summary["reason"], summary

@@ -2,19 +2,21 @@
 
 pandas + scikit-learn: the ABT (analytics f1/abt_churn, read with the `deltalake` package), the
 numeric features with missing values set to -10000, `idTeam` one-hot encoded (a team unseen in
-training encodes as zeros), AdaBoost over decision stumps, a split that keeps each
-(driver, season) group on one side, `mlflow.sklearn.autolog()` for params and training metrics.
-The model is logged and registered as a new version of the registered model, tagged with its
-`auc_test` as Pitwall's trainer tags its own versions; the `champion` alias moves to it only when
-that beats the champion's `auc_test` (the seed registered only better models; with aliases every
-model is kept and the alias says which one serves).
+training encodes as zeros), AdaBoost over decision stumps, `mlflow.sklearn.autolog()` for params
+and training metrics. Judged as Pitwall's trainer judges its own: the model logged is trained on
+every season before the latest labelled one and tested on that season (`auc_oot`); the split
+metrics (`auc_test` …) come from the same pipeline fitted on a split that keeps each
+(driver, season) group on one side. The model is registered as a new version of the registered
+model, tagged with its `auc_oot` as Pitwall's trainer tags its own versions; the `champion`
+alias moves to it only when that beats the champion's `auc_oot` (the seed registered only better
+models; with aliases every model is kept and the alias says which one serves).
 
     python train_churn.py --tracking-uri URL --abt LAKE/analytics/f1/abt_churn
         [--experiment f1_churn] [--registered-model f1_churn] [--n-estimators 50]
         [--learning-rate 0.1] [--seed 42]
 
-The last line printed is a JSON summary: run_id, model_uri, version, auc_test, champion (the
-version the alias points at afterwards) and reason.
+The last line printed is a JSON summary: run_id, model_uri, version, auc_oot, auc_test,
+test_season, champion (the version the alias points at afterwards) and reason.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ TEAM = "idTeam"
 KEYS = ["idDriver", "dtRef", "dtLastSeen", "dtFirstSeen"]
 MISSING_VALUE = -10000
 CHAMPION = "champion"
-# The model-version tag both trainers compare champions on.
-AUC_TAG = "auc_test"
+# The model-version tag both trainers compare champions on: the AUC on the latest labelled
+# season of a model trained on the seasons before it.
+AUC_TAG = "auc_oot"
 # Types of our own fitted trees that skops (MLflow's default sklearn format) will not load
 # unless told to trust them; the model is ours, so they are.
 SKOPS_TRUSTED_TYPES = ["numpy.dtype", "sklearn.tree._tree.Tree"]
@@ -64,6 +67,13 @@ def feature_columns(abt: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(all features, the numeric ones), in the ABT's column order."""
     features = [c for c in abt.columns if c not in KEYS and c != TARGET]
     return features, [c for c in features if c != TEAM]
+
+
+def out_of_time(abt: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(the seasons before the latest labelled one, that season, its year)."""
+    season = abt["dtRef"].str[:4].astype(int)
+    latest = int(season.max())
+    return abt[season < latest], abt[season == latest], latest
 
 
 def split(abt: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,7 +113,7 @@ def evaluate(model, rows: pd.DataFrame, features: list[str], suffix: str) -> dic
 
 
 def champion_auc(client: MlflowClient, name: str) -> tuple[str, float] | None:
-    """(version, auc_test) of the champion, or None when there is none. The AUC is the
+    """(version, auc_oot) of the champion, or None when there is none. The AUC is the
     version's tag, else the metric of the run that produced it."""
     try:
         champion = client.get_model_version_by_alias(name, CHAMPION)
@@ -121,20 +131,20 @@ def champion_auc(client: MlflowClient, name: str) -> tuple[str, float] | None:
     return champion.version, math.nan
 
 
-def promote(client: MlflowClient, name: str, version: str, auc_test: float) -> tuple[str, str]:
-    """Moves the champion alias to `version` when its auc_test beats the champion's;
+def promote(client: MlflowClient, name: str, version: str, auc_oot: float) -> tuple[str, str]:
+    """Moves the champion alias to `version` when its auc_oot beats the champion's;
     answers (the champion afterwards, why)."""
     current = champion_auc(client, name)
     if current is None:
         reason = "there was no champion"
     else:
         champion_version, best = current
-        if not math.isnan(best) and best >= auc_test:
+        if not math.isnan(best) and best >= auc_oot:
             return champion_version, (
-                f"champion version {champion_version} kept: its auc_test {best:.4f} is at least "
-                f"this run's {auc_test:.4f}"
+                f"champion version {champion_version} kept: its auc_oot {best:.4f} is at least "
+                f"this run's {auc_oot:.4f}"
             )
-        reason = f"its auc_test {auc_test:.4f} beats champion version {champion_version}'s {best:.4f}"
+        reason = f"its auc_oot {auc_oot:.4f} beats champion version {champion_version}'s {best:.4f}"
     client.set_registered_model_alias(name, CHAMPION, version)
     return version, f"version {version} is the new champion: {reason}"
 
@@ -150,30 +160,38 @@ def main(argv=None) -> dict:
 
     abt = read_abt(args.abt)
     features, numeric = feature_columns(abt)
+    history, season_rows, test_season = out_of_time(abt)
     train, test = split(abt, args.seed)
-    model = build_model(numeric, args)
     with mlflow.start_run() as run:
-        model.fit(train[features], train[TARGET])
-        scores = {**evaluate(model, train, features, "train"), **evaluate(model, test, features, "test")}
+        # The split's fit first, so that autolog's training metrics are the logged model's.
+        on_split = build_model(numeric, args).fit(train[features], train[TARGET])
+        scores = {**evaluate(on_split, train, features, "train"), **evaluate(on_split, test, features, "test")}
+        model = build_model(numeric, args)
+        model.fit(history[features], history[TARGET])
+        scores.update(evaluate(model, season_rows, features, "oot"))
         mlflow.log_metrics(scores)
-        mlflow.log_params({"test_fraction": 0.2, "rows_train": len(train), "rows_test": len(test)})
-        example = test[features].head(5)
+        mlflow.log_params({
+            "test_fraction": 0.2, "rows_train": len(train), "rows_test": len(test), "test_season": test_season,
+        })
+        example = season_rows[features].head(5)
         signature = mlflow.models.infer_signature(example, model.predict(example))
         info = mlflow.sklearn.log_model(
             model, name="model", signature=signature, input_example=example,
             skops_trusted_types=SKOPS_TRUSTED_TYPES,
         )
 
-    auc_test = scores["auc_test"]
-    version = mlflow.register_model(info.model_uri, args.registered_model, tags={AUC_TAG: str(auc_test)})
+    auc_oot = scores["auc_oot"]
+    version = mlflow.register_model(info.model_uri, args.registered_model, tags={AUC_TAG: str(auc_oot)})
     client = MlflowClient(tracking_uri=args.tracking_uri)
-    champion, reason = promote(client, args.registered_model, version.version, auc_test)
+    champion, reason = promote(client, args.registered_model, version.version, auc_oot)
     print(reason)
     summary = {
         "run_id": run.info.run_id,
         "model_uri": info.model_uri,
         "version": str(version.version),
-        "auc_test": auc_test,
+        "auc_oot": auc_oot,
+        "auc_test": scores["auc_test"],
+        "test_season": test_season,
         "champion": str(champion),
         "reason": reason,
     }

@@ -9,8 +9,8 @@ use pitwall_trainer::client::TrackingClient;
 use pitwall_trainer::publish::Promotion;
 use pitwall_trainer::score::since_date;
 use pitwall_trainer::{
-    BoostParams, Dirs, JobEvents, ModelKind, ModelSource, PublishTo, TrainOptions, TrainReport, VersionRef,
-    fetch_and_score, score_churn, train_and_publish,
+    Dirs, JobEvents, ModelKind, ModelSource, PublishTo, Search, TrainOptions, TrainReport, VersionRef, fetch_and_score,
+    score_churn, train_and_publish,
 };
 
 use crate::args::LakeArgs;
@@ -37,15 +37,18 @@ pub struct TrainChurnArgs {
     /// Registered model the version is registered under when it beats the champion.
     #[arg(long, default_value = "f1_churn")]
     registered_model: String,
-    /// Boosting rounds.
-    #[arg(long, default_value_t = BoostParams::default().n_estimators)]
-    n_estimators: usize,
-    /// Boosting learning rate.
-    #[arg(long, default_value_t = BoostParams::default().learning_rate)]
-    learning_rate: f64,
-    /// Depth of each boosted tree (1: stumps).
-    #[arg(long, default_value_t = BoostParams::default().max_depth)]
-    max_depth: usize,
+    /// Boosting rounds, fixed (default: chosen by early stopping on the validation seasons).
+    #[arg(long)]
+    n_estimators: Option<usize>,
+    /// Boosting learning rate, fixed (default: chosen by validation among 0.05 and 0.1).
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Depth of each boosted tree (default 1, stumps: depth 2 validated worse).
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Seasons before the test season (the latest labelled one) to validate on.
+    #[arg(long, default_value_t = TrainOptions::default().validation_seasons)]
+    validation_seasons: usize,
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -93,21 +96,17 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
     let TrainCommand::Churn(args) = cmd;
     let options = TrainOptions {
         model: args.model,
-        boost: BoostParams {
-            n_estimators: args.n_estimators,
-            learning_rate: args.learning_rate,
-            max_depth: args.max_depth,
-            ..BoostParams::default()
-        },
+        search: Search::default().pinned(args.learning_rate, args.max_depth, args.n_estimators),
+        validation_seasons: args.validation_seasons,
         seed: args.seed,
         ..TrainOptions::default()
     };
     let run_dir = args.output.unwrap_or_else(|| Dirs::default().new_run_dir());
     let bar = match options.model {
-        ModelKind::TreeEnsemble => ProgressBar::new(options.boost.n_estimators as u64).with_style(
-            ProgressStyle::with_template("boosting [{bar:40}] {pos}/{len} ({elapsed})")
-                .expect("a valid template")
-                .progress_chars("=> "),
+        // The rounds are known only once validation has chosen them.
+        ModelKind::TreeEnsemble => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} validating, then boosting: {pos} rounds ({elapsed})")
+                .expect("a valid template"),
         ),
         ModelKind::Logistic => ProgressBar::hidden(),
     };
@@ -132,7 +131,7 @@ pub async fn train(cmd: TrainCommand) -> anyhow::Result<()> {
                 "registered {model} version {version}; a better version registered at the same time stays champion"
             ),
             Promotion::Kept { champion_version, champion_auc } => println!(
-                "not registered: champion version {champion_version} has auc_test {champion_auc:.4}, at least this run's"
+                "not registered: champion version {champion_version} has auc_oot {champion_auc:.4}, at least this run's"
             ),
         }
     }
@@ -152,8 +151,18 @@ impl JobEvents for Printer<'_> {
 
     fn trained(&mut self, report: &TrainReport) {
         self.bar.finish_and_clear();
-        println!("{} ABT rows, model {}", report.abt_rows, report.trained.model.kind());
-        for (name, value) in report.trained.metrics() {
+        let trained = &report.trained;
+        println!("{} ABT rows, model {}", report.abt_rows, trained.model.kind());
+        if let Some(b) = &trained.boost {
+            println!(
+                "chosen on seasons {:?}: learning rate {}, depth {}, {} rounds",
+                trained.oot.plan.validation, b.learning_rate, b.max_depth, b.n_estimators
+            );
+        }
+        for (season, auc, role) in trained.oot.per_season() {
+            println!("auc {season} ({role}): {auc:.4}");
+        }
+        for (name, value) in trained.metrics() {
             println!("{name}: {value:.4}");
         }
         println!("model: {}", report.files.model_dir.display());

@@ -15,6 +15,9 @@ use crate::train::{ABT_NAME, TrainOptions, Trained};
 
 /// MLflow's limit of metrics + params + tags in one `log-batch`.
 const BATCH_LIMIT: usize = 1000;
+/// The metric whose history holds the AUC of each validation season and of the test season,
+/// the season being the step.
+pub const SEASON_AUC: &str = "auc_season";
 
 /// A tracking server at `base` (e.g. `http://127.0.0.1:5000`).
 #[derive(Debug, Clone)]
@@ -214,8 +217,9 @@ impl TrackingClient {
         Ok(updated.run_info)
     }
 
-    /// Logs a training run: a new run in `experiment` with the options as params, the four
-    /// metrics, the ABT as a dataset input, and the model kind as a tag; the run is left
+    /// Logs a training run: a new run in `experiment` with the settings and the chosen
+    /// hyper-parameters as params, the metrics (and [`SEASON_AUC`], one step per season), the
+    /// ABT as a dataset input, and the model kind as a tag; the run is left
     /// RUNNING so that artifacts can be uploaded before [`TrackingClient::end_run`].
     pub async fn log_training(
         &self,
@@ -229,8 +233,12 @@ impl TrackingClient {
         let tags = vec![KeyValue::new("pitwall.model", trained.model.kind())];
         let info = self.create_run(&experiment_id, run_name, tags).await?;
         let ts = now_ms();
-        let metrics = trained.metrics().iter().map(|(k, v)| Metric::new(*k, *v, ts, 0)).collect();
-        let params = options.params().into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
+        let mut metrics: Vec<Metric> = trained.metrics().iter().map(|(k, v)| Metric::new(*k, *v, ts, 0)).collect();
+        // One history whose steps are seasons, so that MLflow charts the AUC season by season.
+        for (season, auc, _) in trained.oot.per_season() {
+            metrics.push(Metric::new(SEASON_AUC, auc, ts, i64::from(season)));
+        }
+        let params = trained.params(options).into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
         self.log_batch(&info.run_id, metrics, params, vec![]).await?;
         let version = abt_version.map_or_else(|| "unknown".to_string(), |v| v.to_string());
         let dataset = Dataset {
@@ -239,7 +247,7 @@ impl TrackingClient {
             source_type: "delta_table".into(),
             source: serde_json::json!({ "path": ABT_NAME, "version": abt_version }).to_string(),
             schema: None,
-            profile: Some(serde_json::json!({ "num_rows": trained.train.rows + trained.test.rows }).to_string()),
+            profile: Some(serde_json::json!({ "num_rows": trained.split.is_test.len() }).to_string()),
         };
         let input = DatasetInput { tags: vec![KeyValue::new("mlflow.data.context", "training")], dataset };
         self.log_inputs(&info.run_id, vec![input]).await?;

@@ -10,6 +10,7 @@ use ndarray::Array2;
 use crate::error::{Result, TrainError};
 use crate::features::FeatureSpec;
 use crate::frame::{column, string_column, type_error};
+use crate::inputs::{self, Inputs};
 
 /// Rows of `table` with the columns a [`FeatureSpec`] reads, plus the row keys.
 #[derive(Debug, Clone)]
@@ -75,6 +76,32 @@ impl FeatureRows {
         concat_strings(&parts)
     }
 
+    /// Calls `run` with consecutive chunks of at most `chunk` rows, as the slices of the
+    /// batches that hold them.
+    fn for_each_slice(&self, chunk: usize, mut run: impl FnMut(&[RecordBatch], usize) -> Result<()>) -> Result<()> {
+        let chunk = chunk.max(1);
+        let mut slices = Vec::new();
+        let mut rows = 0;
+        for batch in &self.batches {
+            let mut start = 0;
+            while start < batch.num_rows() {
+                let take = (chunk - rows).min(batch.num_rows() - start);
+                slices.push(batch.slice(start, take));
+                start += take;
+                rows += take;
+                if rows == chunk {
+                    run(&slices, rows)?;
+                    slices.clear();
+                    rows = 0;
+                }
+            }
+        }
+        if rows > 0 {
+            run(&slices, rows)?;
+        }
+        Ok(())
+    }
+
     /// Calls `run` with consecutive chunks of at most `chunk` rows, encoded by `features`
     /// (row-major, `features.width()` values a row). The buffer is reused from chunk to chunk.
     pub fn for_each_chunk(
@@ -83,26 +110,25 @@ impl FeatureRows {
         chunk: usize,
         mut run: impl FnMut(&[f64], usize) -> Result<()>,
     ) -> Result<()> {
-        let width = features.width();
-        let chunk = chunk.max(1);
-        let mut buf = Vec::with_capacity(chunk.min(self.rows) * width);
-        for batch in &self.batches {
-            let mut start = 0;
-            while start < batch.num_rows() {
-                let room = chunk - buf.len() / width;
-                let take = room.min(batch.num_rows() - start);
-                self.encode(features, &batch.slice(start, take), &mut buf)?;
-                start += take;
-                if buf.len() / width == chunk {
-                    run(&buf, chunk)?;
-                    buf.clear();
-                }
+        let mut buf = Vec::with_capacity(chunk.max(1).min(self.rows) * features.width());
+        self.for_each_slice(chunk, |slices, rows| {
+            buf.clear();
+            for slice in slices {
+                self.encode(features, slice, &mut buf)?;
             }
-        }
-        if !buf.is_empty() {
-            run(&buf, buf.len() / width)?;
-        }
-        Ok(())
+            run(&buf, rows)
+        })
+    }
+
+    /// Calls `run` with consecutive chunks of at most `chunk` rows, as the typed inputs of
+    /// `features` (see [`crate::inputs`]).
+    pub fn for_each_input_chunk(
+        &self,
+        features: &FeatureSpec,
+        chunk: usize,
+        mut run: impl FnMut(Inputs) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_slice(chunk, |slices, _| run(inputs::from_batches(&self.table, slices, features)?))
     }
 
     /// Every row encoded by `features`, one matrix row each.
@@ -162,6 +188,7 @@ mod tests {
 
     use super::*;
     use crate::frame::Frame;
+    use crate::inputs::ColumnType;
 
     fn batch(drivers: &[&str], teams: &[Option<&str>], x: &[Option<f64>], n: &[Option<i32>]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
@@ -196,6 +223,7 @@ mod tests {
     fn spec() -> FeatureSpec {
         FeatureSpec {
             numeric: vec!["x".into(), "n".into()],
+            numeric_types: vec![ColumnType::Double, ColumnType::Integer],
             categorical: "idTeam".into(),
             categories: vec!["ferrari".into(), "mclaren".into()],
             missing_value: -10_000.0,

@@ -1,6 +1,8 @@
-//! The model's input: the numeric features as they are, then `idTeam` one-hot encoded over the
-//! teams seen in training (a team not seen then encodes as all zeros). Missing numbers are
-//! replaced by a constant far outside every feature's range, as the seed's pipeline does.
+//! The model's encoding: the numeric features as they are, then `idTeam` one-hot encoded over
+//! the teams seen in training (a team not seen then encodes as all zeros). Missing numbers are
+//! replaced by a constant far outside every feature's range, as the seed's pipeline does. The
+//! logged model takes the raw columns ([`FeatureSpec::input_names`]) and encodes them inside
+//! its graph; the learners work on the encoded matrix ([`FeatureSpec::names`]).
 
 use std::collections::BTreeSet;
 
@@ -8,6 +10,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::frame::{Frame, TEAM};
+use crate::inputs::ColumnType;
 
 /// What missing numeric values are replaced with (the seed's `ArbitraryNumberImputer`).
 pub const MISSING_VALUE: f64 = -10_000.0;
@@ -17,6 +20,10 @@ pub const MISSING_VALUE: f64 = -10_000.0;
 pub struct FeatureSpec {
     /// Numeric columns, in input order.
     pub numeric: Vec<String>,
+    /// Their types as the lake holds them. Empty in models written before the graph took
+    /// typed columns: those take one double matrix of the encoded columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numeric_types: Vec<ColumnType>,
     /// The one-hot encoded column.
     pub categorical: String,
     /// Its categories, in input order after the numeric columns.
@@ -31,6 +38,7 @@ impl FeatureSpec {
         let categories: BTreeSet<&str> = frame.teams.iter().flatten().map(String::as_str).collect();
         Self {
             numeric: frame.numeric_names.clone(),
+            numeric_types: frame.numeric_types.clone(),
             categorical: TEAM.to_string(),
             categories: categories.into_iter().map(str::to_string).collect(),
             missing_value: MISSING_VALUE,
@@ -41,6 +49,22 @@ impl FeatureSpec {
     pub fn names(&self) -> Vec<String> {
         let mut names = self.numeric.clone();
         names.extend(self.categories.iter().map(|c| self.one_hot_name(c)));
+        names
+    }
+
+    /// Whether the model takes typed raw columns (else one matrix of the encoded ones).
+    pub fn typed(&self) -> bool {
+        !self.numeric_types.is_empty()
+    }
+
+    /// The model's input columns, as its signature names them: the numeric ones and the
+    /// categorical one, raw; for an older model, the encoded columns.
+    pub fn input_names(&self) -> Vec<String> {
+        if !self.typed() {
+            return self.names();
+        }
+        let mut names = self.numeric.clone();
+        names.push(self.categorical.clone());
         names
     }
 
@@ -100,6 +124,7 @@ mod tests {
             dt_refs: vec!["2020-01-01".into(); 3],
             teams: vec![Some("mclaren".into()), None, Some("ferrari".into())],
             numeric_names: vec!["x".into()],
+            numeric_types: vec![ColumnType::Double],
             numeric: vec![vec![1.0, f64::NAN, 3.0]],
             labels: None,
         }
@@ -109,6 +134,7 @@ mod tests {
     fn teams_are_one_hot_in_sorted_order_and_unknown_teams_are_all_zero() {
         let spec = FeatureSpec::fit(&frame());
         assert_eq!(spec.names(), ["x", "idTeam_ferrari", "idTeam_mclaren"]);
+        assert_eq!(spec.input_names(), ["x", "idTeam"]);
         let mut other = frame();
         other.teams[0] = Some("brabham".into());
         let x = spec.matrix(&other);

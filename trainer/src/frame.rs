@@ -6,6 +6,7 @@ use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::error::{Result, TrainError};
+use crate::inputs::ColumnType;
 
 /// The driver key column.
 pub const DRIVER: &str = "idDriver";
@@ -93,6 +94,8 @@ pub struct Frame {
     pub teams: Vec<Option<String>>,
     /// The names of the numeric columns, in the order of `numeric`.
     pub numeric_names: Vec<String>,
+    /// Their types as the table holds them (doubles until a batch says otherwise).
+    pub numeric_types: Vec<ColumnType>,
     /// One vector per numeric column, nulls as NaN.
     pub numeric: Vec<Vec<f64>>,
     /// The label (0 or 1), when read with one.
@@ -111,6 +114,7 @@ impl Frame {
             dt_refs: Vec::with_capacity(rows),
             teams: Vec::with_capacity(rows),
             numeric_names: numeric.to_vec(),
+            numeric_types: vec![ColumnType::Double; numeric.len()],
             numeric: vec![Vec::with_capacity(rows); numeric.len()],
             labels: with_label.then(|| Vec::with_capacity(rows)),
         };
@@ -139,11 +143,13 @@ impl Frame {
         let dt_refs = self.strings(batch, DT_REF, false)?;
         let teams = self.strings(batch, TEAM, true)?;
         let mut numeric = Vec::with_capacity(self.numeric_names.len());
+        let mut types = Vec::with_capacity(self.numeric_names.len());
         for name in &self.numeric_names {
             let col = column(&self.table, batch, name)?;
             if !col.data_type().is_numeric() {
                 return Err(type_error(&self.table, name, "a number", col.data_type()));
             }
+            types.push(ColumnType::of(col.data_type()));
             let col = cast(col, &DataType::Float64)?;
             numeric.push(col.as_primitive::<Float64Type>().iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<_>>());
         }
@@ -178,6 +184,7 @@ impl Frame {
                 Some(out)
             }
         };
+        self.numeric_types = types;
         self.drivers.extend(drivers.into_iter().flatten());
         self.dt_refs.extend(dt_refs.into_iter().flatten());
         self.teams.extend(teams);
@@ -213,6 +220,7 @@ impl Frame {
             dt_refs: pick(&self.dt_refs),
             teams: idx.iter().map(|&i| self.teams[i].clone()).collect(),
             numeric_names: self.numeric_names.clone(),
+            numeric_types: self.numeric_types.clone(),
             numeric: self.numeric.iter().map(|c| idx.iter().map(|&i| c[i]).collect()).collect(),
             labels: self.labels.as_ref().map(|l| idx.iter().map(|&i| l[i]).collect()),
         }

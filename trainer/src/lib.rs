@@ -23,6 +23,7 @@ mod error;
 pub mod feature_rows;
 pub mod features;
 pub mod frame;
+pub mod inputs;
 pub mod logistic;
 pub mod metrics;
 pub mod mlmodel;
@@ -32,6 +33,8 @@ pub mod plots;
 pub mod publish;
 pub mod runtime;
 pub mod score;
+pub mod seasons;
+pub mod select;
 pub mod serve;
 pub mod split;
 pub mod train;
@@ -43,7 +46,8 @@ pub use error::{Result, TrainError};
 pub use logistic::LogisticParams;
 pub use model::{ChurnModel, Classifier};
 pub use score::{MODEL_CHURN, ModelSource, ScoreReport, score_churn};
-pub use train::{ModelKind, RunFiles, TrainOptions, TrainReport, Trained, train, train_churn};
+pub use select::{Candidate, Search, Selection};
+pub use train::{ModelKind, OutOfTime, RunFiles, TrainOptions, TrainReport, Trained, train, train_churn};
 pub use workflow::{
     Dirs, JobEvents, PublishTo, Published, TrainOutcome, VersionRef, fetch_and_score, fetch_version, train_and_publish,
 };

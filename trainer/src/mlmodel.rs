@@ -1,16 +1,19 @@
 //! The model directory in MLflow's own layout, as `mlflow.onnx.save_model` writes it: `MLmodel`
 //! (onnx and python_function flavors, signature, input example info), `model.onnx`, the
-//! environment files and the input examples. `mlflow.pyfunc.load_model(dir)` loads it.
+//! environment files and the input examples. `mlflow.pyfunc.load_model(dir)` loads it through
+//! the loader in `code/` (the onnx flavor, fed column by column); `mlflow.onnx.load_model(dir)`
+//! gives the ONNX model.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{Result, TrainError};
 use crate::features::FeatureSpec;
+use crate::frame::Frame;
+use crate::inputs::ColumnType;
 use crate::model::ChurnModel;
 use crate::onnx;
 
@@ -26,6 +29,12 @@ pub const ONNXRUNTIME_VERSION: &str = "1.32.0";
 pub const PYTHON_VERSION: &str = "3.11.7";
 /// Rows of the input example.
 const EXAMPLE_ROWS: usize = 5;
+/// The python_function flavor's loader, shipped in the model's `code/` folder: MLflow's onnx
+/// flavor, fed column by column as NumPy arrays (see the module's docstring for why).
+pub const PYFUNC_LOADER: &str = "pitwall_churn_pyfunc";
+const PYFUNC_LOADER_SOURCE: &str = include_str!("../python/pitwall_churn_pyfunc.py");
+/// The folder of the model directory MLflow puts on `sys.path` before loading.
+const CODE_DIR: &str = "code";
 
 /// The parts of `MLmodel` this crate reads back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,27 +74,30 @@ pub struct ColumnSpec {
     pub required: bool,
 }
 
-/// Writes the model directory `dir` (created; must not hold another model). `examples` are
-/// encoded rows, of which the first few become the input example.
-pub fn save(
-    dir: &Path,
-    model: &ChurnModel,
-    examples: ArrayView2<f64>,
-    created: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
+/// Writes the model directory `dir` (created; must not hold another model). The first few
+/// rows of `examples` become the input example, as the lake holds them.
+pub fn save(dir: &Path, model: &ChurnModel, examples: &Frame, created: chrono::DateTime<chrono::Utc>) -> Result<()> {
     if dir.join("MLmodel").exists() {
         return Err(TrainError::model_dir(dir, "already holds a model"));
     }
     std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
     let onnx_bytes = onnx::to_onnx_bytes(model)?;
     write(&dir.join(MODEL_FILE), &onnx_bytes)?;
+    let code = dir.join(CODE_DIR);
+    std::fs::create_dir_all(&code).map_err(|e| TrainError::io(&code, e))?;
+    write(&code.join(format!("{PYFUNC_LOADER}.py")), PYFUNC_LOADER_SOURCE.as_bytes())?;
 
-    let names = model.features.names();
-    let inputs: Vec<ColumnSpec> =
-        names.iter().map(|n| ColumnSpec { kind: "double".into(), name: n.clone(), required: true }).collect();
+    let spec = &model.features;
+    let names = spec.input_names();
+    let mut kinds: Vec<&str> = spec.numeric_types.iter().map(|t| t.mlflow_name()).collect();
+    kinds.push("string");
+    let inputs: Vec<ColumnSpec> = names
+        .iter()
+        .zip(kinds)
+        .map(|(n, kind)| ColumnSpec { kind: kind.into(), name: n.clone(), required: true })
+        .collect();
     let outputs = vec![ColumnSpec { kind: "double".into(), name: onnx::OUTPUT.into(), required: true }];
-    let example_rows: Vec<Vec<f64>> = examples.rows().into_iter().take(EXAMPLE_ROWS).map(|r| r.to_vec()).collect();
-    let example = json!({ "columns": names, "data": example_rows });
+    let example = json!({ "columns": names, "data": example_rows(spec, examples) });
     write_json(&dir.join("input_example.json"), &example, false)?;
     write_json(&dir.join("serving_input_example.json"), &json!({ "dataframe_split": example }), true)?;
 
@@ -117,9 +129,10 @@ pub fn save(
                 "providers": ["CUDAExecutionProvider", "CPUExecutionProvider"],
             },
             "python_function": {
+                "code": CODE_DIR,
                 "data": MODEL_FILE,
                 "env": { "conda": "conda.yaml", "virtualenv": "python_env.yaml" },
-                "loader_module": "mlflow.onnx",
+                "loader_module": PYFUNC_LOADER,
                 "python_version": PYTHON_VERSION,
             },
         },
@@ -144,6 +157,27 @@ pub fn save(
         "utc_time_created": created.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
     });
     write_yaml(&dir.join("MLmodel"), &mlmodel)
+}
+
+/// The first rows of `frame` in the signature's columns: integers as integers, missing values
+/// as nulls.
+fn example_rows(spec: &FeatureSpec, frame: &Frame) -> Vec<Vec<serde_json::Value>> {
+    (0..frame.len().min(EXAMPLE_ROWS))
+        .map(|i| {
+            let mut row: Vec<serde_json::Value> = frame
+                .numeric
+                .iter()
+                .zip(&spec.numeric_types)
+                .map(|(col, kind)| match (col[i], kind) {
+                    (v, _) if v.is_nan() => serde_json::Value::Null,
+                    (v, ColumnType::Integer | ColumnType::Long) => json!(v as i64),
+                    (v, ColumnType::Double) => json!(v),
+                })
+                .collect();
+            row.push(json!(frame.teams[i]));
+            row
+        })
+        .collect()
 }
 
 /// A model directory read back: its `MLmodel`, the feature encoding and the ONNX file.
@@ -182,7 +216,7 @@ impl ModelDir {
             let inputs: Vec<ColumnSpec> = serde_json::from_str(&sig.inputs)
                 .map_err(|e| TrainError::model_dir(dir, format!("signature inputs: {e}")))?;
             let names: Vec<String> = inputs.into_iter().map(|c| c.name).collect();
-            if names != features.names() {
+            if names != features.input_names() {
                 return Err(TrainError::model_dir(dir, "the signature's inputs are not the model's features"));
             }
         }

@@ -1,9 +1,13 @@
 //! The model as an ONNX graph that ONNX Runtime and MLflow's onnx flavor run.
 //!
-//! One input, [`INPUT`]: a `double` tensor `[N, F]` whose columns are the signature's, in order
-//! (MLflow's onnx pyfunc feeds a DataFrame to a single-input model as `DataFrame.values`). NaNs
-//! are replaced by the missing-value constant inside the graph. One output, [`OUTPUT`]: the
-//! churn probability, `double [N, 1]` (the pyfunc returns it as that column).
+//! One input per feature-store column, `[N]` each, typed as the lake holds it: `int32`,
+//! `int64` or `double` for the numbers and `string` for `idTeam` (MLflow's onnx pyfunc feeds
+//! a DataFrame to a model of several inputs column by column, by name). The graph encodes them
+//! as training did: numbers cast to double, NaNs replaced by the missing-value constant,
+//! `idTeam` one-hot over the training teams (`ai.onnx.ml` `OneHotEncoder`, an unknown team all
+//! zeros). One output, [`OUTPUT`]: the churn probability, `double [N, 1]` (the pyfunc returns it
+//! as that column). Models written before typed inputs took one `double [N, F]` matrix of the
+//! encoded columns, [`INPUT`]; they are still read.
 //!
 //! Tree ensembles use `ai.onnx.ml` `TreeEnsembleRegressor` with double thresholds and leaf
 //! weights (`*_as_tensor`), so splits compare exactly as in memory; its sum is the logit, and
@@ -20,11 +24,13 @@ use onnx_protobuf::{
 
 use crate::boost::Boosted;
 use crate::error::{Result, TrainError};
+use crate::features::FeatureSpec;
+use crate::inputs::ColumnType;
 use crate::logistic::Logistic;
 use crate::model::{ChurnModel, Classifier};
 use crate::tree::{Comparison, Node};
 
-/// The graph's input name.
+/// The input of models written before typed inputs: the encoded matrix.
 pub const INPUT: &str = "features";
 /// The graph's output name: the churn probability.
 pub const OUTPUT: &str = "pctProbaChurn";
@@ -43,13 +49,17 @@ pub fn to_onnx_bytes(model: &ChurnModel) -> Result<Vec<u8>> {
 
 /// The ONNX model.
 pub fn to_onnx(model: &ChurnModel) -> ModelProto {
-    let width = model.features.width() as i64;
     let mut g = GraphProto { name: "pitwall_churn".into(), ..Default::default() };
-    g.input.push(value_info(INPUT, DataType::DOUBLE, &[None, Some(width)]));
     g.output.push(value_info(OUTPUT, DataType::DOUBLE, &[None, Some(1)]));
     g.initializer.push(tensor_f64("missing_value", &[], vec![model.features.missing_value]));
-    g.node.push(node("IsNaN", &[INPUT], &["is_missing"], vec![]));
-    g.node.push(node("Where", &["is_missing", "missing_value", INPUT], &["x"], vec![]));
+    if model.features.typed() {
+        encode_columns(&mut g, &model.features);
+    } else {
+        let width = model.features.width() as i64;
+        g.input.push(value_info(INPUT, DataType::DOUBLE, &[None, Some(width)]));
+        g.node.push(node("IsNaN", &[INPUT], &["is_missing"], vec![]));
+        g.node.push(node("Where", &["is_missing", "missing_value", INPUT], &["x"], vec![]));
+    }
     match &model.classifier {
         Classifier::TreeEnsemble(m) => tree_ensemble(&mut g, m),
         Classifier::Logistic(m) => logistic(&mut g, m),
@@ -69,6 +79,54 @@ pub fn to_onnx(model: &ChurnModel) -> ModelProto {
         }],
         ..Default::default()
     }
+}
+
+/// The typed inputs, one `[N]` tensor per column, encoded into `x`, the `double [N, F]` matrix
+/// the classifier reads: the numbers as columns with missing values replaced, then the team's
+/// one-hot indicators.
+fn encode_columns(g: &mut GraphProto, spec: &FeatureSpec) {
+    g.initializer.push(tensor_i64("column_axis", &[1], vec![1]));
+    let mut columns = Vec::with_capacity(spec.numeric.len());
+    for (name, kind) in spec.numeric.iter().zip(&spec.numeric_types) {
+        let elem = match kind {
+            ColumnType::Integer => DataType::INT32,
+            ColumnType::Long => DataType::INT64,
+            ColumnType::Double => DataType::DOUBLE,
+        };
+        g.input.push(value_info(name, elem, &[None]));
+        let double = if *kind == ColumnType::Double {
+            name.clone()
+        } else {
+            let cast = format!("{name}__double");
+            g.node.push(node(
+                "Cast",
+                &[name.as_str()],
+                &[cast.as_str()],
+                vec![attr_int("to", DataType::DOUBLE as i64)],
+            ));
+            cast
+        };
+        let column = format!("{name}__column");
+        g.node.push(node("Unsqueeze", &[double.as_str(), "column_axis"], &[column.as_str()], vec![]));
+        columns.push(column);
+    }
+    let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+    g.node.push(node("Concat", &refs, &["numeric"], vec![attr_int("axis", 1)]));
+    g.node.push(node("IsNaN", &["numeric"], &["is_missing"], vec![]));
+    g.node.push(node("Where", &["is_missing", "missing_value", "numeric"], &["numeric_filled"], vec![]));
+    g.input.push(value_info(&spec.categorical, DataType::STRING, &[None]));
+    if spec.categories.is_empty() {
+        g.node.push(node("Identity", &["numeric_filled"], &["x"], vec![]));
+        return;
+    }
+    let cats = spec.categories.iter().map(|c| c.as_bytes().to_vec()).collect();
+    // zeros = 1: a team not among the categories encodes as all zeros instead of failing.
+    let attrs = vec![attr_strings("cats_strings", cats), attr_int("zeros", 1)];
+    let mut one_hot = node("OneHotEncoder", &[spec.categorical.as_str()], &["team_f32"], attrs);
+    one_hot.domain = ML_DOMAIN.into();
+    g.node.push(one_hot);
+    g.node.push(node("Cast", &["team_f32"], &["team"], vec![attr_int("to", DataType::DOUBLE as i64)]));
+    g.node.push(node("Concat", &["numeric_filled", "team"], &["x"], vec![attr_int("axis", 1)]));
 }
 
 /// A node of an exported tree: a split on `feature` (`BRANCH_LEQ` or `BRANCH_LT`) to the
@@ -296,6 +354,16 @@ fn tensor_f64(name: &str, dims: &[i64], data: Vec<f64>) -> TensorProto {
     }
 }
 
+fn tensor_i64(name: &str, dims: &[i64], data: Vec<i64>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::INT64 as i32,
+        int64_data: data,
+        ..Default::default()
+    }
+}
+
 fn attr(name: &str, kind: AttributeType) -> AttributeProto {
     AttributeProto { name: name.into(), type_: kind.into(), ..Default::default() }
 }
@@ -327,10 +395,11 @@ mod tests {
     use crate::tree::Tree;
 
     #[test]
-    fn the_graph_has_one_double_input_and_the_probability_output() {
+    fn the_graph_takes_typed_columns_and_gives_the_probability() {
         let model = ChurnModel {
             features: FeatureSpec {
                 numeric: vec!["a".into()],
+                numeric_types: vec![ColumnType::Long],
                 categorical: "idTeam".into(),
                 categories: vec!["ferrari".into()],
                 missing_value: -1.0,
@@ -357,8 +426,10 @@ mod tests {
         let bytes = to_onnx_bytes(&model).unwrap();
         let back = ModelProto::parse_from_bytes(&bytes).unwrap();
         let g = back.graph.as_ref().unwrap();
-        assert_eq!(g.input.len(), 1);
+        let inputs: Vec<&str> = g.input.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(inputs, ["a", "idTeam"]);
         assert_eq!(g.output[0].name, OUTPUT);
+        assert!(g.node.iter().any(|n| n.op_type == "OneHotEncoder" && n.domain == ML_DOMAIN));
         let ens = g.node.iter().find(|n| n.op_type == "TreeEnsembleRegressor").unwrap();
         assert_eq!(ens.domain, ML_DOMAIN);
         let weights = ens.attribute.iter().find(|a| a.name == "target_weights_as_tensor").unwrap();

@@ -1,4 +1,5 @@
-//! PNG charts of a training run: the ROC curves and the feature importances.
+//! PNG charts of a training run: the ROC curves, the AUC per season and the feature
+//! importances.
 //!
 //! Text needs a TrueType font: `PITWALL_FONT`, else a common system font (DejaVu, Liberation).
 //! Without one the charts are drawn without text rather than not at all.
@@ -125,5 +126,54 @@ pub fn importances_png(path: &Path, importances: &[(String, f64)], top: usize) -
             )
         }))
         .map_err(|e| plot_error(path, e))?;
+    root.present().map_err(|e| plot_error(path, e))
+}
+
+/// The AUC of each season, validation seasons in blue and the test season in red, joined by a
+/// line in season order.
+pub fn season_auc_png(path: &Path, seasons: &[(i32, f64, &str)]) -> Result<()> {
+    let text = font_available();
+    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    let first = seasons.iter().map(|s| s.0).min().unwrap_or(0);
+    let last = seasons.iter().map(|s| s.0).max().unwrap_or(0);
+    let low = seasons.iter().map(|s| s.1).fold(1.0, f64::min);
+    let y_min = ((low - 0.05) * 20.0).floor() / 20.0;
+    let mut builder = ChartBuilder::on(&root);
+    builder.margin(20).x_label_area_size(if text { 40 } else { 5 }).y_label_area_size(if text { 50 } else { 5 });
+    if text {
+        builder.caption("AUC by season (out of time)", ("sans-serif", 26));
+    }
+    let mut chart = builder
+        .build_cartesian_2d(first - 1..last + 1, y_min.clamp(0.0, 0.95)..1f64)
+        .map_err(|e| plot_error(path, e))?;
+    let mut mesh = chart.configure_mesh();
+    if text {
+        mesh.x_desc("season").y_desc("AUC").x_labels(seasons.len() + 2);
+    } else {
+        mesh.x_labels(0).y_labels(0);
+    }
+    mesh.draw().map_err(|e| plot_error(path, e))?;
+    chart
+        .draw_series(LineSeries::new(seasons.iter().map(|s| (s.0, s.1)), BLACK.mix(0.4)))
+        .map_err(|e| plot_error(path, e))?;
+    for (role, colour) in [("validation", BLUE), ("test", RED)] {
+        let points: Vec<(i32, f64)> = seasons.iter().filter(|s| s.2 == role).map(|s| (s.0, s.1)).collect();
+        let series = chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 6, colour.filled())))
+            .map_err(|e| plot_error(path, e))?;
+        if text {
+            series.label(role).legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+        }
+    }
+    if text {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| plot_error(path, e))?;
+    }
     root.present().map_err(|e| plot_error(path, e))
 }

@@ -16,8 +16,10 @@ use crate::error::{Result, TrainError};
 
 /// The alias the best version of a model carries.
 pub const CHAMPION: &str = "champion";
-/// The model-version tag that holds a version's test AUC, which champions are compared on.
-pub const AUC_TAG: &str = "auc_test";
+/// The model-version tag that holds a version's out-of-time AUC (on the latest labelled
+/// season, trained on the seasons before it), which champions are compared on. Versions
+/// without it (registered before out-of-time evaluation) are not compared.
+pub const AUC_TAG: &str = "auc_oot";
 
 /// What became of a trained model in the registry.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,23 +151,23 @@ impl TrackingClient {
         Ok(())
     }
 
-    /// Registers `model` as a version of `name` when its AUC beats the champion's, then points
-    /// the champion alias at the best registered version.
+    /// Registers `model` as a version of `name` when its out-of-time AUC `auc` beats the
+    /// champion's, then points the champion alias at the best registered version.
     ///
     /// MLflow has no compare-and-set on aliases, so two trainers finishing at once could each
     /// see the old champion and move the alias to themselves. Each trainer therefore sets the
     /// alias to the best version among all those registered when it looks, after its own
     /// version exists: the trainer that looks last sees both and both agree on the winner, so
     /// the alias ends on the best version whichever order the calls interleave in.
-    pub async fn promote(&self, name: &str, model: &LoggedModel, auc_test: f64) -> Result<Promotion> {
+    pub async fn promote(&self, name: &str, model: &LoggedModel, auc: f64) -> Result<Promotion> {
         self.ensure_registered_model(name).await?;
         if let Some(champion) = self.version_by_alias(name, CHAMPION).await?
             && let Some(champion_auc) = version_auc(&champion)
-            && champion_auc >= auc_test
+            && champion_auc >= auc
         {
             return Ok(Promotion::Kept { champion_version: champion.version, champion_auc });
         }
-        let tags = vec![KeyValue::new(AUC_TAG, auc_test.to_string())];
+        let tags = vec![KeyValue::new(AUC_TAG, auc.to_string())];
         let version = self.create_model_version(name, model, tags).await?;
         let best = best_version(&self.model_versions(name).await?).unwrap_or_else(|| version.version.clone());
         self.set_alias(name, CHAMPION, &best).await?;
@@ -173,7 +175,7 @@ impl TrackingClient {
     }
 }
 
-/// A version's test AUC, from its tag.
+/// A version's out-of-time AUC, from its tag.
 fn version_auc(v: &ModelVersion) -> Option<f64> {
     v.tags.iter().find(|t| t.key == AUC_TAG).and_then(|t| t.value.parse().ok()).filter(|a: &f64| a.is_finite())
 }

@@ -7,9 +7,11 @@ use std::sync::OnceLock;
 
 use ort::environment::Environment;
 use ort::session::Session;
-use ort::value::TensorRef;
+use ort::session::SessionInputValue;
+use ort::value::{Tensor, TensorRef};
 
 use crate::error::{Result, TrainError};
+use crate::inputs::{InputColumn, Inputs};
 
 /// The library ONNX Runtime is loaded from: `None` leaves it to the system loader.
 pub fn library_path() -> Option<PathBuf> {
@@ -70,7 +72,7 @@ impl std::fmt::Debug for OnnxModel {
 }
 
 impl OnnxModel {
-    /// Loads the model file; it must have one input and one output.
+    /// Loads the model file; it must have one output.
     pub fn load(path: &Path) -> Result<Self> {
         // ONNX Runtime's threads spin between calls by default, taking the cores that the
         // scan feeding the next call decodes on (a quarter of a scoring run's time).
@@ -79,10 +81,10 @@ impl OnnxModel {
             .map_err(ort::Error::from)?
             .commit_from_file(path)?;
         let (inputs, outputs) = (session.inputs(), session.outputs());
-        if inputs.len() != 1 || outputs.len() != 1 {
+        if inputs.is_empty() || outputs.len() != 1 {
             return Err(TrainError::model_dir(
                 path,
-                format!("expected one input and one output, found {} and {}", inputs.len(), outputs.len()),
+                format!("expected inputs and one output, found {} and {}", inputs.len(), outputs.len()),
             ));
         }
         let input = inputs[0].name().to_string();
@@ -95,8 +97,26 @@ impl OnnxModel {
         &self.output
     }
 
-    /// Runs rows `x` (row-major, `width` columns) and returns the one value per row. The rows
-    /// are read in place, not copied.
+    /// Runs the named columns of a model of typed inputs and returns the one value per row.
+    pub fn run_inputs(&mut self, inputs: Inputs) -> Result<Vec<f64>> {
+        let mut feed: Vec<(String, SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
+        for (name, column) in inputs {
+            let rows = column.len();
+            let value: SessionInputValue<'_> = match column {
+                InputColumn::Integer(v) => Tensor::from_array(([rows], v))?.into(),
+                InputColumn::Long(v) => Tensor::from_array(([rows], v))?.into(),
+                InputColumn::Double(v) => Tensor::from_array(([rows], v))?.into(),
+                InputColumn::Text(v) => Tensor::from_string_array(([rows], v.as_slice()))?.into(),
+            };
+            feed.push((name, value));
+        }
+        let outputs = self.session.run(feed)?;
+        let (_, values) = outputs[self.output.as_str()].try_extract_tensor::<f64>()?;
+        Ok(values.to_vec())
+    }
+
+    /// Runs rows `x` (row-major, `width` columns) of a model of one matrix input and returns the
+    /// one value per row. The rows are read in place, not copied.
     pub fn run(&mut self, x: &[f64], width: usize) -> Result<Vec<f64>> {
         let rows = x.len().checked_div(width).unwrap_or(0);
         let tensor = TensorRef::from_array_view(([rows, width], x))?;

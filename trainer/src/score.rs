@@ -118,10 +118,17 @@ const SCORE_CHUNK: usize = 32_768;
 /// Churn probabilities of `rows` by the ONNX model.
 pub fn score_rows(model: &mut OnnxModel, features: &FeatureSpec, rows: &FeatureRows) -> Result<Vec<f64>> {
     let mut proba = Vec::with_capacity(rows.len());
-    rows.for_each_chunk(features, SCORE_CHUNK, |x, _| {
-        proba.extend(model.run(x, features.width())?);
-        Ok(())
-    })?;
+    if features.typed() {
+        rows.for_each_input_chunk(features, SCORE_CHUNK, |inputs| {
+            proba.extend(model.run_inputs(inputs)?);
+            Ok(())
+        })?;
+    } else {
+        rows.for_each_chunk(features, SCORE_CHUNK, |x, _| {
+            proba.extend(model.run(x, features.width())?);
+            Ok(())
+        })?;
+    }
     if proba.len() != rows.len() {
         return Err(TrainError::Settings(format!("the model returned {} values for {} rows", proba.len(), rows.len())));
     }

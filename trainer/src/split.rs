@@ -78,6 +78,7 @@ mod tests {
             dt_refs,
             teams: vec![None; n],
             numeric_names: vec![],
+            numeric_types: vec![],
             numeric: vec![],
             labels: None,
         }

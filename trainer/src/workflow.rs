@@ -81,8 +81,8 @@ pub struct Published {
 }
 
 /// Trains the churn model into `run_dir`, then, with `publish`, logs the run (params, metrics,
-/// dataset input), uploads its artifacts and its logged model, registers the model when it
-/// beats the champion, and ends the run FINISHED, or FAILED when publishing failed.
+/// dataset input), uploads its artifacts and its logged model, registers the model when its
+/// out-of-time AUC beats the champion's, and ends the run FINISHED, or FAILED when publishing failed.
 ///
 /// A tracking server that does not answer fails the job before the fit, not after it.
 pub async fn train_and_publish(
@@ -124,15 +124,14 @@ async fn publish_run(
         let bytes = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
         client.put_artifact(&run.artifact_uri, &rel, bytes).await?;
     }
-    let params = options.params().into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
+    let params = report.trained.params(options).into_iter().map(|(k, v)| KeyValue::new(k, v)).collect();
     let model = client.create_logged_model(&run.experiment_id, "model", &run.run_id, params).await?;
     client.log_model_output(&run.run_id, &model.info.model_id).await?;
     let uploaded = client.upload_dir(&model.info.artifact_uri, &files.model_dir).await;
     let status = if uploaded.is_ok() { LoggedModelStatus::Ready } else { LoggedModelStatus::UploadFailed };
     client.finalize_logged_model(&model.info.model_id, status).await?;
     uploaded?;
-    let auc_test = report.trained.metrics().iter().find(|(k, _)| *k == "auc_test").map_or(f64::NAN, |(_, v)| *v);
-    client.promote(registered_model, &model, auc_test).await
+    client.promote(registered_model, &model, report.trained.oot.test.auc).await
 }
 
 /// A registered version: by number, or by alias.

@@ -5,6 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::error::ScoringError;
+use crate::features::FeatureSpec;
+use crate::inputs::{ColumnType, InputColumn, Inputs};
 
 /// The JSON keys that carry the input, exactly one per request.
 pub const INPUT_KEYS: [&str; 4] = ["dataframe_split", "dataframe_records", "instances", "inputs"];
@@ -94,9 +96,9 @@ impl Columns {
         self.rows
     }
 
-    /// The matrix of `schema`'s columns in order, row-major, as numbers. Columns the schema
-    /// does not name are ignored; a null is a missing value (NaN), which the model handles.
-    pub fn to_matrix(&self, schema: &[String]) -> Result<Vec<f64>, ScoringError> {
+    /// The position of each of `schema`'s columns in the request; a column the request lacks
+    /// is an error naming it.
+    fn positions(&self, schema: &[String]) -> Result<Vec<usize>, ScoringError> {
         let missing: Vec<&str> = schema.iter().filter(|c| !self.names.contains(c)).map(String::as_str).collect();
         if !missing.is_empty() {
             const SHOWN: usize = 8;
@@ -110,8 +112,13 @@ impl Columns {
                 schema.len()
             )));
         }
-        let positions: Vec<usize> =
-            schema.iter().map(|c| self.names.iter().position(|n| n == c).expect("checked above")).collect();
+        Ok(schema.iter().map(|c| self.names.iter().position(|n| n == c).expect("checked above")).collect())
+    }
+
+    /// The matrix of `schema`'s columns in order, row-major, as numbers. Columns the schema
+    /// does not name are ignored; a null is a missing value (NaN), which the model handles.
+    pub fn to_matrix(&self, schema: &[String]) -> Result<Vec<f64>, ScoringError> {
+        let positions = self.positions(schema)?;
         let mut out = Vec::with_capacity(self.rows * schema.len());
         for row in 0..self.rows {
             for (&column, name) in positions.iter().zip(schema) {
@@ -119,6 +126,61 @@ impl Columns {
             }
         }
         Ok(out)
+    }
+
+    /// The typed inputs of `spec` (see [`crate::inputs`]): numbers of a `double` column as in
+    /// [`Self::to_matrix`]; an integer column takes whole numbers only, as MLflow's signature
+    /// check does; the team takes strings, a null being an unknown team. Columns the model does
+    /// not take are ignored.
+    pub fn to_inputs(&self, spec: &FeatureSpec) -> Result<Inputs, ScoringError> {
+        let names = spec.input_names();
+        let positions = self.positions(&names)?;
+        let mut out = Vec::with_capacity(names.len());
+        for (k, (name, &column)) in names.into_iter().zip(&positions).enumerate() {
+            let cells = &self.cells[column];
+            let values = match spec.numeric_types.get(k) {
+                Some(ColumnType::Double) => InputColumn::Double(
+                    cells.iter().enumerate().map(|(row, v)| number(v, &name, row)).collect::<Result<_, _>>()?,
+                ),
+                Some(ColumnType::Integer) => InputColumn::Integer(
+                    cells
+                        .iter()
+                        .enumerate()
+                        .map(|(row, v)| {
+                            let n = whole(v, &name, row, "integer")?;
+                            i32::try_from(n).map_err(|_| bad_cell_as(&name, row, v, "integer"))
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some(ColumnType::Long) => InputColumn::Long(
+                    cells.iter().enumerate().map(|(row, v)| whole(v, &name, row, "long")).collect::<Result<_, _>>()?,
+                ),
+                None => InputColumn::Text(
+                    cells
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            Value::Null => String::new(),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                ),
+            };
+            out.push((name, values));
+        }
+        Ok(out)
+    }
+}
+
+/// A cell of an integer column: a JSON integer, or a number with no fraction (CSV cells are
+/// read as numbers).
+fn whole(value: &Value, column: &str, row: usize, kind: &str) -> Result<i64, ScoringError> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            .ok_or_else(|| bad_cell_as(column, row, value, kind)),
+        _ => Err(bad_cell_as(column, row, value, kind)),
     }
 }
 
@@ -133,8 +195,12 @@ fn number(value: &Value, column: &str, row: usize) -> Result<f64, ScoringError> 
 }
 
 fn bad_cell(column: &str, row: usize, value: &Value) -> ScoringError {
+    bad_cell_as(column, row, value, "double")
+}
+
+fn bad_cell_as(column: &str, row: usize, value: &Value, kind: &str) -> ScoringError {
     ScoringError::input(format!(
-        "incompatible input types for column {column:?}: row {row} holds {}, which cannot be converted to double",
+        "incompatible input types for column {column:?}: row {row} holds {}, which cannot be converted to {kind}",
         short(value)
     ))
 }
@@ -307,6 +373,28 @@ mod tests {
         }
         let err = parse_json(b"{not json").unwrap_err();
         assert!(err.to_string().contains("not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn typed_columns_take_whole_numbers_and_strings() {
+        let spec = FeatureSpec {
+            numeric: vec!["a".into(), "n".into()],
+            numeric_types: vec![ColumnType::Double, ColumnType::Long],
+            categorical: "team".into(),
+            categories: vec![],
+            missing_value: -1.0,
+        };
+        let body = json!({"dataframe_records": [{"a": 1.5, "n": 3, "team": "x"}, {"a": null, "n": 4.0, "team": null}]});
+        let inputs = parse_json(body.to_string().as_bytes()).unwrap().to_inputs(&spec).unwrap();
+        assert_eq!(inputs[1], ("n".to_string(), InputColumn::Long(vec![3, 4])));
+        assert_eq!(inputs[2], ("team".to_string(), InputColumn::Text(vec!["x".into(), String::new()])));
+        let InputColumn::Double(a) = &inputs[0].1 else { panic!("{inputs:?}") };
+        assert!(a[0] == 1.5 && a[1].is_nan());
+        for bad in [json!(2.5), json!(null), json!("3")] {
+            let body = json!({"dataframe_records": [{"a": 1, "n": bad, "team": "x"}]});
+            let err = parse_json(body.to_string().as_bytes()).unwrap().to_inputs(&spec).unwrap_err();
+            assert!(err.to_string().contains("converted to long"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::{Result, TrainError};
+use crate::features::FeatureSpec;
+use crate::inputs::Inputs;
 use crate::mlmodel::{MLFLOW_VERSION, ModelDir};
 use crate::runtime::OnnxModel;
 pub use error::ScoringError;
@@ -31,6 +33,7 @@ const CONTENT_TYPES: [&str; 2] = ["application/json", "text/csv"];
 /// A model ready to answer requests: its signature's columns and a few ONNX Runtime sessions
 /// (a session runs one batch at a time).
 pub struct ServedModel {
+    features: FeatureSpec,
     columns: Vec<String>,
     output: String,
     sessions: Vec<std::sync::Mutex<OnnxModel>>,
@@ -50,12 +53,12 @@ impl ServedModel {
     /// Loads the model directory `dir` with `sessions` ONNX Runtime sessions (at least one).
     pub fn open(dir: &Path, sessions: usize) -> Result<Self> {
         let model_dir = ModelDir::open(dir)?;
-        let columns = model_dir.features.names();
+        let columns = model_dir.features.input_names();
         let sessions = (0..sessions.max(1))
             .map(|_| OnnxModel::load(&model_dir.onnx_path).map(std::sync::Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         let output = sessions[0].lock().map_err(|_| poisoned())?.output_name().to_owned();
-        Ok(Self { columns, output, sessions, next: AtomicUsize::new(0) })
+        Ok(Self { features: model_dir.features, columns, output, sessions, next: AtomicUsize::new(0) })
     }
 
     /// The input columns, in the signature's order.
@@ -63,13 +66,29 @@ impl ServedModel {
         &self.columns
     }
 
-    /// One probability per row of `x` (row-major, [`Self::columns`] wide). Blocks: call it
-    /// off the async runtime.
-    pub fn predict(&self, x: Vec<f64>) -> Result<Vec<f64>> {
+    /// The encoding of the model's input.
+    pub fn features(&self) -> &FeatureSpec {
+        &self.features
+    }
+
+    /// One probability per row. Blocks: call it off the async runtime.
+    pub fn predict(&self, rows: Rows) -> Result<Vec<f64>> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len();
         let mut session = self.sessions[i].lock().map_err(|_| poisoned())?;
-        session.run(&x, self.columns.len())
+        match rows {
+            Rows::Typed(inputs) => session.run_inputs(inputs),
+            Rows::Matrix(x) => session.run(&x, self.columns.len()),
+        }
     }
+}
+
+/// Rows to predict, as the model takes them.
+#[derive(Debug)]
+pub enum Rows {
+    /// One column per input, typed (models that encode their input themselves).
+    Typed(Inputs),
+    /// Row-major encoded columns, [`ServedModel::columns`] wide (older models).
+    Matrix(Vec<f64>),
 }
 
 fn poisoned() -> TrainError {
@@ -159,7 +178,10 @@ async fn score(state: AppState, headers: &HeaderMap, body: Bytes) -> std::result
         BodyKind::Csv => input::parse_csv(&body)?,
     };
     let rows = columns.rows();
-    let x = columns.to_matrix(state.model.columns())?;
+    let x = match state.model.features().typed() {
+        true => Rows::Typed(columns.to_inputs(state.model.features())?),
+        false => Rows::Matrix(columns.to_matrix(state.model.columns())?),
+    };
     drop(body);
     let proba = if rows == 0 {
         Vec::new()

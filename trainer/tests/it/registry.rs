@@ -55,13 +55,13 @@ async fn publish_promote_and_download() {
         other => panic!("the 0.90 version must be registered: {other:?}"),
     };
     assert_eq!(champion.version, best);
-    assert!(champion.tags.contains(&KeyValue::new("auc_test", "0.9")), "{:?}", champion.tags);
+    assert!(champion.tags.contains(&KeyValue::new("auc_oot", "0.9")), "{:?}", champion.tags);
 
     // The champion's files come back byte for byte.
     let down = tempfile::tempdir().expect("a temp dir");
     let version = client.download_model_version("f1_churn", "@champion", down.path()).await.expect("downloaded");
     assert_eq!(version.to_string(), best);
-    for name in ["MLmodel", "model.onnx"] {
+    for name in ["MLmodel", "model.onnx", "code/pitwall_churn_pyfunc.py"] {
         let sent = std::fs::read(run.files.model_dir.join(name)).expect("written by the trainer");
         let got = std::fs::read(down.path().join(name)).expect("downloaded");
         assert_eq!(sent, got, "{name}");

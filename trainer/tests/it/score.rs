@@ -1,9 +1,13 @@
 //! Scoring: ONNX Runtime's probabilities against the model in memory and against MLflow's
 //! pyfunc, and what lands in analytics f1/model_churn.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use deltalake::DeltaTable;
+use deltalake::arrow::array::AsArray;
 use pitwall_lake::Lake;
+use pitwall_trainer::frame::{DRIVER, DT_REF};
 use pitwall_trainer::mlmodel::ModelDir;
 use pitwall_trainer::runtime::OnnxModel;
 use pitwall_trainer::score::{read_feature_rows, score_rows};
@@ -22,10 +26,11 @@ async fn model_churn_state(lake: &Lake) -> Option<(u64, i64)> {
 }
 
 #[test]
-fn onnx_runtime_mlflow_pyfunc_and_the_model_in_memory_agree() {
+fn onnx_runtime_mlflow_pyfunc_on_raw_rows_and_the_model_in_memory_agree() {
     let run = trained_run();
     let model_dir = ModelDir::open(&run.files.model_dir).unwrap();
     let features = model_dir.features.clone();
+    assert!(features.typed(), "the model takes the feature store's columns as they are");
     let root = full_lake().to_path_buf();
     let since = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
     let spec = features.clone();
@@ -39,19 +44,30 @@ fn onnx_runtime_mlflow_pyfunc_and_the_model_in_memory_agree() {
     let worst = by_ort.iter().zip(&in_memory).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(worst <= 1e-6, "ONNX Runtime and the model in memory differ by up to {worst}");
 
-    // Every 7th row, through MLflow's pyfunc in Python.
-    let picked: Vec<usize> = (0..rows.len()).step_by(7).collect();
-    let data: Vec<Vec<f64>> = picked.iter().map(|&i| x.row(i).to_vec()).collect();
-    let input = serde_json::json!({ "columns": features.names(), "data": data });
-    let dir = tempfile::tempdir().unwrap();
-    let input_path = dir.path().join("input.json");
-    std::fs::write(&input_path, serde_json::to_vec(&input).unwrap()).unwrap();
-    let out = run_python("pyfunc_predict.py", &[run.files.model_dir.to_str().unwrap(), input_path.to_str().unwrap()]);
+    // MLflow's pyfunc in Python, on the rows as the `deltalake` package reads them.
+    let out = run_python(
+        "pyfunc_predict.py",
+        &[run.files.model_dir.to_str().unwrap(), full_lake().to_str().unwrap(), "2000-01-01"],
+    );
     let out: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(out["columns"], serde_json::json!(["pctProbaChurn"]));
-    let by_pyfunc: Vec<f64> = out["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    assert_eq!(by_pyfunc.len(), picked.len());
-    let worst = picked.iter().zip(&by_pyfunc).map(|(&i, p)| (p - by_ort[i]).abs()).fold(0.0, f64::max);
+    let strings = |key: &str| -> Vec<String> {
+        out[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    let by_pyfunc: HashMap<(String, String), f64> = strings("idDriver")
+        .into_iter()
+        .zip(strings("dtRef"))
+        .zip(out["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    assert_eq!(by_pyfunc.len(), rows.len());
+    let drivers = rows.strings(DRIVER).unwrap();
+    let dt_refs = rows.strings(DT_REF).unwrap();
+    let (drivers, dt_refs) = (drivers.as_string::<i32>(), dt_refs.as_string::<i32>());
+    let mut worst = 0.0f64;
+    for (i, p) in by_ort.iter().enumerate() {
+        let key = (drivers.value(i).to_string(), dt_refs.value(i).to_string());
+        worst = worst.max((by_pyfunc[&key] - p).abs());
+    }
     assert!(worst <= 1e-6, "MLflow's pyfunc and ONNX Runtime differ by up to {worst}");
 }
 
