@@ -270,7 +270,7 @@ def test_champion_through_pyfunc_predicts_what_score_wrote(tracking, scoring, la
     # The feature store's columns, with their own types: the team as a string (encoded inside
     # the model), integers as integers.
     assert schema.input_names() == spec["numeric"] + ["idTeam"]
-    types = dict(zip(schema.input_names(), (str(t) for t in schema.input_types())))
+    types = dict(zip(schema.input_names(), (t.name for t in schema.input_types())))
     assert types["idTeam"] == "string" and types["qtRaces"] == "long"
     assert types["dtIntervalMaxMin"] == "integer" and types["avgPosition"] == "double"
     assert spec["categories"], "no teams"

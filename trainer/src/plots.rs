@@ -44,6 +44,20 @@ fn plot_error(name: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Plot { name: name.display().to_string(), reason: e.to_string() }
 }
 
+/// The labelled series' legend, in the lower right corner.
+fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    path: &Path,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| plot_error(path, e))
+}
+
 /// ROC curves, one per named set, with the AUC in the legend.
 pub fn roc_png(path: &Path, curves: &[(&str, f64, &[RocPoint])]) -> Result<()> {
     let text = font_available();
@@ -76,13 +90,7 @@ pub fn roc_png(path: &Path, curves: &[(&str, f64, &[RocPoint])]) -> Result<()> {
         }
     }
     if text {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| plot_error(path, e))?;
+        draw_legend(&mut chart, path)?;
     }
     root.present().map_err(|e| plot_error(path, e))
 }
@@ -167,13 +175,7 @@ pub fn season_auc_png(path: &Path, seasons: &[(i32, f64, &str)]) -> Result<()> {
         }
     }
     if text {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| plot_error(path, e))?;
+        draw_legend(&mut chart, path)?;
     }
     root.present().map_err(|e| plot_error(path, e))
 }
