@@ -123,15 +123,10 @@ struct LogFlush {
     committed: AtomicU64,
     /// Every ticket up to this one is on disk.
     flushed: AtomicU64,
-    /// Held by the one writer whose flush is running.
-    leader: Mutex<LogIdentity>,
+    /// Held by the one writer whose flush is running; holds the inode of the log file last
+    /// flushed (when SQLite makes a new one, its directory entry is flushed too).
+    leader: Mutex<Option<u64>>,
     flushes: AtomicU64,
-}
-
-/// The log file last flushed: when SQLite makes a new one, its directory entry is flushed too.
-#[derive(Default)]
-struct LogIdentity {
-    inode: Option<u64>,
 }
 
 impl LogFlush {
@@ -142,7 +137,7 @@ impl LogFlush {
             log: PathBuf::from(log),
             committed: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
-            leader: Mutex::new(LogIdentity::default()),
+            leader: Mutex::new(None),
             flushes: AtomicU64::new(0),
         }
     }
@@ -155,7 +150,7 @@ impl LogFlush {
         if self.flushed.load(Ordering::Acquire) >= ticket {
             return Ok(());
         }
-        let mut identity = self.leader.lock().await;
+        let mut last_inode = self.leader.lock().await;
         // The flush that ran while this writer waited may have covered it.
         if self.flushed.load(Ordering::Acquire) >= ticket {
             return Ok(());
@@ -163,8 +158,8 @@ impl LogFlush {
         // Every commit holding a ticket up to here has written its frames to the log.
         let covered = self.committed.load(Ordering::SeqCst);
         let log = self.log.clone();
-        let known = identity.inode;
-        identity.inode =
+        let known = *last_inode;
+        *last_inode =
             Some(tokio::task::spawn_blocking(move || flush_file(&log, known)).await.map_err(std::io::Error::other)??);
         self.flushes.fetch_add(1, Ordering::Relaxed);
         self.flushed.fetch_max(covered, Ordering::AcqRel);

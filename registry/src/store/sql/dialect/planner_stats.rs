@@ -64,11 +64,11 @@ impl PlannerStats {
     }
 }
 
-/// Analyses the tables [`STALE_TABLES`] names; returns them.
-pub(in crate::store::sql) async fn analyse_stale_tables(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+/// Analyses the tables [`STALE_TABLES`] names.
+async fn analyse_stale_tables(pool: &AnyPool) -> Result<(), sqlx::Error> {
     let stale: Vec<String> = sqlx::query_scalar(STALE_TABLES).fetch_all(pool).await?;
     if stale.is_empty() {
-        return Ok(stale);
+        return Ok(());
     }
     // ANALYZE samples a bounded number of rows and takes a lock that blocks neither reads
     // nor writes.
@@ -76,5 +76,5 @@ pub(in crate::store::sql) async fn analyse_stale_tables(pool: &AnyPool) -> Resul
     let started = std::time::Instant::now();
     sqlx::query(&format!("ANALYZE {names}")).execute(pool).await?;
     tracing::debug!(tables = %names, ms = started.elapsed().as_millis() as u64, "analysed");
-    Ok(stale)
+    Ok(())
 }
